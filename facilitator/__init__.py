@@ -1,0 +1,1 @@
+"""Family session facilitator: a therapist runs structured family communication exercises live."""

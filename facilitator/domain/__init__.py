@@ -1,0 +1,1 @@
+"""Pure domain code: the live-session state machine, exercises, vocabulary and views."""
