@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import difflib
+import functools
+import json
+import math
+import re
+import unicodedata
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, cast
 
-from facilitator.domain.common import Localized, Role
+import yaml
+
+from facilitator.domain.common import LANGUAGES, ROLES, Localized, Role
 
 FieldMode = Literal["off", "optional", "required"]
 FollowUp = Literal["none", "reflect_back", "reply"]
@@ -51,3 +60,804 @@ class Exercise:
     # Therapist-facing: what the exercise is for and when to use it.
     description: Localized
     steps: tuple[Step, ...]
+
+
+FORMAT_VERSION = 1
+FIELD_MODES: tuple[FieldMode, ...] = ("off", "optional", "required")
+FOLLOW_UPS: tuple[FollowUp, ...] = ("none", "reflect_back", "reply")
+MAX_STEPS = 20
+MAX_COUNT = 10
+MAX_TEXT_LENGTH = 2000
+MAX_FILE_BYTES = 256 * 1024
+# Beyond this many, further problems are counted rather than listed: a hostile file could
+# otherwise produce tens of thousands of lines.
+MAX_ERRORS = 100
+# The deepest real exercise is six levels (steps > step > prompts > role > language); anything
+# far deeper is not an exercise, and refusing it early keeps the parsers' recursion bounded.
+MAX_DEPTH = 20
+# Counts and lengths are small; a number with more digits than this is hostile or a typo, and
+# converting it could take long or fail inside the parser.
+MAX_NUMBER_DIGITS = 30
+# Parser events (each scalar, each start and end of a list or mapping). The fullest possible
+# exercise, twenty steps with every field and label, is about 3,000.
+MAX_YAML_EVENTS = 20_000
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
+BUILTIN_DIRECTORY = Path(__file__).resolve().parent.parent / "content" / "exercises"
+
+_ROOT = ""
+_EXERCISE_REQUIRED = ("id", "title", "description", "steps")
+_STEP_REQUIRED = ("id", "title", "answered_by", "prompts")
+_STEP_OPTIONAL = ("feelings", "needs", "text", "request", "reveal_order", "follow_up")
+_STEP_DEFAULTS = {f.name: f.default for f in fields(Step) if f.default is not MISSING}
+_COUNT_DEFAULTS = CountLimits()
+_TEXT_DEFAULTS = TextField()
+# Line breaks and tabs belong in prompts; other control characters, lone surrogates and
+# separators that YAML would silently turn into plain line breaks do not.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+class ExerciseError(ValueError):
+    """An exercise that cannot be used, with every problem found, each starting with its path."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+    def __reduce__(self) -> tuple[type[ExerciseError], tuple[list[str]]]:
+        return (type(self), (self.errors,))
+
+
+# --- reading a dict ----------------------------------------------------------------------------
+
+
+def exercise_from_dict(data: object) -> Exercise:
+    """Validate the file form of an exercise and build it, or raise every problem found."""
+    checker = _Checker()
+    exercise = checker.exercise(data)
+    if checker.errors or exercise is None:
+        raise ExerciseError(checker.report())
+    return exercise
+
+
+def _describe(value: object) -> str:
+    """What a value is, in words a therapist editing a file would recognise."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"true/false ({'true' if value else 'false'})"
+    if isinstance(value, int):
+        if value.bit_length() > 64:
+            return "a very large number"
+        return f"a number ({value})"
+    if isinstance(value, float):
+        return f"a decimal number ({value!r})"
+    if isinstance(value, str):
+        return f"text ({_quote(value)})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, bytes | bytearray):
+        return "binary data"
+    return f"a {type(value).__name__}"
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _show_key(key: object) -> str:
+    return _quote(key) if isinstance(key, str) else _describe(key)
+
+
+def _join(path: str, key: str) -> str:
+    return key if path == _ROOT else f"{path}.{key}"
+
+
+class _Checker:
+    """Walks the file form once, collecting every problem and building what is valid."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.append(f"{path or 'exercise'}: {message}")
+
+    def report(self) -> list[str]:
+        if len(self.errors) <= MAX_ERRORS:
+            return self.errors
+        hidden = len(self.errors) - MAX_ERRORS
+        return [*self.errors[:MAX_ERRORS], f"…and {hidden} more problems"]
+
+    # -- shapes --
+
+    def mapping(self, value: object, path: str, what: str = "") -> dict[Any, Any] | None:
+        if not isinstance(value, dict):
+            expected = f"a mapping ({what})" if what else "a mapping"
+            self.fail(path, f"must be {expected}, not {_describe(value)}")
+            return None
+        return value
+
+    def keyed(
+        self,
+        value: object,
+        path: str,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+    ) -> dict[Any, Any] | None:
+        """A mapping with a fixed set of keys: reports unknown and missing ones."""
+        data = self.mapping(value, path, what=", ".join(required + optional))
+        if data is None:
+            return None
+        known = required + optional
+        for key in data:
+            if key not in known:
+                hint = ""
+                if isinstance(key, str):
+                    close = difflib.get_close_matches(key, known, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.fail(path, f"unknown key {_show_key(key)}{hint}")
+        for key in required:
+            if key not in data:
+                self.fail(_join(path, key), "missing")
+        return data
+
+    def text(self, value: object, path: str) -> str | None:
+        if not isinstance(value, str):
+            self.fail(path, f"must be text, not {_describe(value)}")
+            return None
+        # Browsers and some editors send CRLF; a file read through YAML never contains CR.
+        text = value.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            self.fail(path, "must not be empty")
+            return None
+        if len(text) > MAX_TEXT_LENGTH:
+            self.fail(path, f"too long ({len(text)} characters; at most {MAX_TEXT_LENGTH})")
+            return None
+        for character in text:
+            if character in _ALLOWED_CONTROLS:
+                continue
+            if (
+                unicodedata.category(character) in _FORBIDDEN_CATEGORIES
+                or character in "\ufffe\uffff"
+            ):
+                self.fail(
+                    path,
+                    f"contains a control character (U+{ord(character):04X}); "
+                    "only line breaks and tabs are allowed",
+                )
+                return None
+        return text
+
+    def localized(self, value: object, path: str) -> Localized | None:
+        what = "one text per language: " + ", ".join(LANGUAGES)
+        texts = self.mapping(value, path, what=what)
+        if texts is None:
+            return None
+        result: Localized = {}
+        valid = True
+        for language in texts:
+            if language not in LANGUAGES:
+                self.fail(
+                    path,
+                    f"unknown language {_show_key(language)} "
+                    f"(languages are {', '.join(LANGUAGES)})",
+                )
+                valid = False
+        for language in LANGUAGES:
+            if language not in texts:
+                self.fail(_join(path, language), "missing")
+                valid = False
+                continue
+            text = self.text(texts[language], _join(path, language))
+            if text is None:
+                valid = False
+            else:
+                result[language] = text
+        return result if valid else None
+
+    def whole_number(self, value: object, path: str, low: int, high: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, f"must be a whole number, not {_describe(value)}")
+            return None
+        if value < low:
+            bound = f"{low} or more" if low == 0 else f"at least {low}"
+            self.fail(path, f"must be {bound} (got {_describe_number(value)})")
+            return None
+        if value > high:
+            self.fail(path, f"must be at most {high} (got {_describe_number(value)})")
+            return None
+        return value
+
+    def choice(self, value: object, path: str, options: tuple[str, ...]) -> str | None:
+        if isinstance(value, str) and value in options:
+            return value
+        hint = ""
+        if value is False and "off" in options:
+            # Other YAML readers turn a bare off into false.
+            hint = "; write 'off' in quotes"
+        self.fail(path, f"must be one of {', '.join(options)}, not {_describe(value)}{hint}")
+        return None
+
+    def identifier(self, value: object, path: str) -> str | None:
+        if isinstance(value, str) and ID_PATTERN.fullmatch(value):
+            return value
+        shown = _quote(value) if isinstance(value, str) else _describe(value)
+        self.fail(
+            path,
+            "must be 2 to 63 lowercase letters, digits or hyphens, starting with a letter "
+            f"or digit (got {shown})",
+        )
+        return None
+
+    def roles(self, value: object, path: str) -> tuple[Role, ...] | None:
+        if not isinstance(value, list | tuple):
+            self.fail(path, f"must be a list of roles ({', '.join(ROLES)}), not {_describe(value)}")
+            return None
+        if not value:
+            self.fail(path, "must name at least one role")
+            return None
+        roles: list[Role] = []
+        valid = True
+        for index, role in enumerate(value):
+            where = f"{path}[{index}]"
+            if not isinstance(role, str):
+                self.fail(where, f"must be a role ({', '.join(ROLES)}), not {_describe(role)}")
+                valid = False
+            elif role not in ROLES:
+                self.fail(where, f"unknown role {_quote(role)} (roles are {', '.join(ROLES)})")
+                valid = False
+            elif role in roles:
+                self.fail(where, f"{role!r} is listed twice")
+                valid = False
+            else:
+                roles.append(cast(Role, role))
+        return tuple(roles) if valid else None
+
+    # -- the exercise --
+
+    def exercise(self, data: object) -> Exercise | None:
+        if not isinstance(data, dict):
+            self.fail(_ROOT, f"must be a mapping (format, id, title, ...), not {_describe(data)}")
+            return None
+        if "format" in data:
+            version = data["format"]
+            if isinstance(version, bool) or not isinstance(version, int):
+                self.fail(
+                    "format", f"must be the number {FORMAT_VERSION}, not {_describe(version)}"
+                )
+            elif version != FORMAT_VERSION:
+                # A different version may mean different keys: listing them all as unknown would
+                # only hide the one problem that matters.
+                self.fail(
+                    "format",
+                    f"unsupported version {_describe_number(version)} "
+                    f"(this app reads version {FORMAT_VERSION})",
+                )
+                return None
+        else:
+            self.fail("format", f"missing (write 'format: {FORMAT_VERSION}' at the top)")
+        self.keyed(data, _ROOT, required=_EXERCISE_REQUIRED, optional=("format",))
+        exercise_id = self.identifier(data["id"], "id") if "id" in data else None
+        title = self.localized(data["title"], "title") if "title" in data else None
+        description = (
+            self.localized(data["description"], "description") if "description" in data else None
+        )
+        steps = self.steps(data["steps"]) if "steps" in data else None
+        if exercise_id is None or title is None or description is None or steps is None:
+            return None
+        return Exercise(id=exercise_id, title=title, description=description, steps=steps)
+
+    def steps(self, value: object) -> tuple[Step, ...] | None:
+        if not isinstance(value, list | tuple):
+            self.fail("steps", f"must be a list of steps, not {_describe(value)}")
+            return None
+        if not value:
+            self.fail("steps", "must have at least one step")
+            return None
+        valid = True
+        if len(value) > MAX_STEPS:
+            self.fail(
+                "steps",
+                f"too many steps ({len(value)}; at most {MAX_STEPS}); "
+                f"only the first {MAX_STEPS} were checked",
+            )
+            valid = False
+        steps: list[Step] = []
+        first_use: dict[str, int] = {}
+        for index, step_data in enumerate(value[:MAX_STEPS]):
+            path = f"steps[{index}]"
+            step = self.step(step_data, path)
+            if step is None:
+                valid = False
+                # Still note the id, so a later duplicate is reported against this step.
+                step_id = step_data.get("id") if isinstance(step_data, dict) else None
+            else:
+                steps.append(step)
+                step_id = step.id
+            if isinstance(step_id, str):
+                if step_id in first_use:
+                    self.fail(
+                        f"{path}.id",
+                        f"duplicate step id {_quote(step_id)} (also steps[{first_use[step_id]}])",
+                    )
+                    valid = False
+                else:
+                    first_use[step_id] = index
+        return tuple(steps) if valid else None
+
+    def step(self, value: object, path: str) -> Step | None:
+        data = self.keyed(value, path, required=_STEP_REQUIRED, optional=_STEP_OPTIONAL)
+        if data is None:
+            return None
+        where = functools.partial(_join, path)
+        step_id = self.identifier(data["id"], where("id")) if "id" in data else None
+        title = self.localized(data["title"], where("title")) if "title" in data else None
+        answered_by = (
+            self.roles(data["answered_by"], where("answered_by")) if "answered_by" in data else None
+        )
+        prompts = (
+            self.prompts(data["prompts"], where("prompts"), answered_by)
+            if "prompts" in data
+            else None
+        )
+
+        feelings = self.count_limits(data, "feelings", path)
+        needs = self.count_limits(data, "needs", path)
+        text = self.text_field(data, "text", path)
+        request = self.text_field(data, "request", path)
+        reveal_order = (
+            self.roles(data["reveal_order"], where("reveal_order"))
+            if "reveal_order" in data
+            else _STEP_DEFAULTS["reveal_order"]
+        )
+        follow_up = (
+            self.choice(data["follow_up"], where("follow_up"), FOLLOW_UPS)
+            if "follow_up" in data
+            else _STEP_DEFAULTS["follow_up"]
+        )
+
+        if answered_by is not None and reveal_order is not None:
+            unrevealed = [role for role in answered_by if role not in reveal_order]
+            for role in unrevealed:
+                self.fail(where("reveal_order"), f"missing {role!r}, who answers this step")
+            if unrevealed:
+                reveal_order = None
+        if follow_up == "reply" and request is not None and request.mode == "off":
+            self.fail(
+                where("follow_up"),
+                "'reply' needs a request to reply to: set request.mode to optional or required",
+            )
+            follow_up = None
+        if (
+            feelings is not None
+            and needs is not None
+            and text is not None
+            and request is not None
+            and feelings.max == 0
+            and needs.max == 0
+            and text.mode == "off"
+            and request.mode == "off"
+        ):
+            self.fail(
+                path, "asks nothing: turn on feelings or needs (max above 0), text or request"
+            )
+            return None
+
+        if (
+            step_id is None
+            or title is None
+            or answered_by is None
+            or prompts is None
+            or feelings is None
+            or needs is None
+            or text is None
+            or request is None
+            or reveal_order is None
+            or follow_up is None
+        ):
+            return None
+        return Step(
+            id=step_id,
+            title=title,
+            prompts=prompts,
+            answered_by=answered_by,
+            feelings=feelings,
+            needs=needs,
+            text=text,
+            request=request,
+            reveal_order=reveal_order,
+            follow_up=cast(FollowUp, follow_up),
+        )
+
+    def prompts(
+        self, value: object, path: str, answered_by: tuple[Role, ...] | None
+    ) -> dict[Role, Localized] | None:
+        data = self.mapping(value, path, what="one prompt per answering role")
+        if data is None:
+            return None
+        valid = True
+        for role in data:
+            if role not in ROLES:
+                self.fail(path, f"unknown role {_show_key(role)} (roles are {', '.join(ROLES)})")
+                valid = False
+            elif answered_by is not None and role not in answered_by:
+                self.fail(
+                    path,
+                    f"{role!r} does not answer this step: "
+                    "add it to answered_by or remove its prompt",
+                )
+                valid = False
+        if answered_by is None:
+            # Which prompts are missing depends on answered_by; its own error is enough.
+            for role in ROLES:
+                if role in data:
+                    self.localized(data[role], _join(path, role))
+            return None
+        prompts: dict[Role, Localized] = {}
+        for role in answered_by:
+            if role not in data:
+                self.fail(_join(path, role), "missing")
+                valid = False
+                continue
+            prompt = self.localized(data[role], _join(path, role))
+            if prompt is None:
+                valid = False
+            else:
+                prompts[role] = prompt
+        return prompts if valid else None
+
+    def count_limits(self, step: dict[Any, Any], key: str, path: str) -> CountLimits | None:
+        if key not in step:
+            return _STEP_DEFAULTS[key]
+        where = _join(path, key)
+        data = self.keyed(step[key], where, required=("max",), optional=("min",))
+        if data is None:
+            return None
+        low = (
+            self.whole_number(data["min"], _join(where, "min"), 0, MAX_COUNT)
+            if "min" in data
+            else _COUNT_DEFAULTS.min
+        )
+        high = (
+            self.whole_number(data["max"], _join(where, "max"), 0, MAX_COUNT)
+            if "max" in data
+            else None
+        )
+        if low is None or high is None:
+            return None
+        if high < low:
+            self.fail(_join(where, "max"), f"must be at least min ({low})")
+            return None
+        return CountLimits(min=low, max=high)
+
+    def text_field(self, step: dict[Any, Any], key: str, path: str) -> TextField | None:
+        if key not in step:
+            return _STEP_DEFAULTS[key]
+        where = _join(path, key)
+        data = self.keyed(step[key], where, required=("mode",), optional=("max_length", "label"))
+        if data is None:
+            return None
+        mode = (
+            self.choice(data["mode"], _join(where, "mode"), FIELD_MODES) if "mode" in data else None
+        )
+        max_length = (
+            self.whole_number(data["max_length"], _join(where, "max_length"), 1, MAX_TEXT_LENGTH)
+            if "max_length" in data
+            else _TEXT_DEFAULTS.max_length
+        )
+        label = self.localized(data["label"], _join(where, "label")) if "label" in data else {}
+        if mode is None or max_length is None or label is None:
+            return None
+        return TextField(mode=cast(FieldMode, mode), max_length=max_length, label=label)
+
+
+def _describe_number(value: int) -> str:
+    return str(value) if value.bit_length() <= 64 else "a very large number"
+
+
+# --- writing a dict ----------------------------------------------------------------------------
+
+
+def exercise_to_dict(exercise: Exercise) -> dict[str, Any]:
+    """The file form of an exercise, every field written out, ready for YAML or JSON."""
+    return {
+        "format": FORMAT_VERSION,
+        "id": exercise.id,
+        "title": dict(exercise.title),
+        "description": dict(exercise.description),
+        "steps": [_step_to_dict(step) for step in exercise.steps],
+    }
+
+
+def _step_to_dict(step: Step) -> dict[str, Any]:
+    return {
+        "id": step.id,
+        "title": dict(step.title),
+        "answered_by": list(step.answered_by),
+        "prompts": {role: dict(prompt) for role, prompt in step.prompts.items()},
+        "feelings": {"min": step.feelings.min, "max": step.feelings.max},
+        "needs": {"min": step.needs.min, "max": step.needs.max},
+        "text": _text_field_to_dict(step.text),
+        "request": _text_field_to_dict(step.request),
+        "reveal_order": list(step.reveal_order),
+        "follow_up": step.follow_up,
+    }
+
+
+def _text_field_to_dict(text_field: TextField) -> dict[str, Any]:
+    result: dict[str, Any] = {"mode": text_field.mode, "max_length": text_field.max_length}
+    if text_field.label:
+        result["label"] = dict(text_field.label)
+    return result
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+class _FileProblem(Exception):
+    """Raised inside the parsers' hooks; becomes one ExerciseError line about the file."""
+
+
+def parse_exercise_file(content: str | bytes, filename: str = "") -> Exercise:
+    """Read one exercise from YAML or JSON file content; raise ExerciseError on any problem."""
+    text = _decode(content)
+    if filename.lower().endswith(".json") or text.lstrip().startswith("{"):
+        data = _load_json(text)
+    else:
+        data = _load_yaml(text)
+    return exercise_from_dict(data)
+
+
+def _decode(content: str | bytes) -> str:
+    limit = f"at most {MAX_FILE_BYTES // 1024} KB"
+    if isinstance(content, str):
+        # Counting characters first avoids encoding a huge string just to measure it.
+        size = len(content)
+        if size <= MAX_FILE_BYTES:
+            size = len(content.encode("utf-8", "surrogatepass"))
+        if size > MAX_FILE_BYTES:
+            raise ExerciseError([f"file: too large ({limit})"])
+        text = content.removeprefix("\ufeff")
+    else:
+        raw = bytes(content)
+        if len(raw) > MAX_FILE_BYTES:
+            kilobytes = math.ceil(len(raw) / 1024)
+            raise ExerciseError([f"file: too large ({kilobytes} KB; {limit})"])
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ExerciseError(
+                [
+                    f"file: not UTF-8 text (byte 0x{raw[error.start]:02x} at position "
+                    f"{error.start}); save it as UTF-8"
+                ]
+            ) from None
+    if not text.strip():
+        raise ExerciseError(["file: is empty"])
+    return text
+
+
+def _load_json(text: str) -> object:
+    try:
+        data = json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)
+    except json.JSONDecodeError as error:
+        raise ExerciseError(
+            [f"file: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"]
+        ) from None
+    except _FileProblem as problem:
+        raise ExerciseError([f"file: {problem}"]) from None
+    except RecursionError:
+        raise ExerciseError(["file: nested too deeply"]) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ExerciseError(["file: nested too deeply"])
+    return data
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _FileProblem(f"duplicate key {_quote(key)}")
+        result[key] = value
+    return result
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _FileProblem(f"number too large ({len(digits)} digits)")
+    return int(digits)
+
+
+def _depth(data: object) -> int:
+    """How deeply lists and mappings nest, counted without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
+# libyaml when present: the pure-Python reader takes seconds over a hostile 256 KB file.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ExerciseLoader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML, stricter still: bounded numbers and no duplicate keys.
+
+    Booleans follow YAML 1.2 (only true/false), so `mode: off` and a prompt reading `No` stay text.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {_show_key(key)}", key_node.start_mark
+                    )
+                seen.add(key)
+        return mapping
+
+    def construct_yaml_int(self, node: Any) -> int:
+        if sum(character.isdigit() for character in node.value) > MAX_NUMBER_DIGITS:
+            raise yaml.constructor.ConstructorError(None, None, "number too large", node.start_mark)
+        return super().construct_yaml_int(node)
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_ExerciseLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ExerciseLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_ExerciseLoader.add_constructor("tag:yaml.org,2002:int", _ExerciseLoader.construct_yaml_int)
+
+
+def _screen_yaml(text: str) -> None:
+    """Refuse aliases, deep nesting and sheer volume before anything is built from the file.
+
+    Aliases are how "billion laughs" files grow, and exercises never need them; a real exercise
+    is a few thousand events at most.
+    """
+    depth = 0
+    for count, event in enumerate(yaml.parse(text, Loader=_SafeLoader), start=1):
+        problem = None
+        if isinstance(event, yaml.AliasEvent):
+            problem = "aliases (*name) are not allowed in exercise files"
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problem = "nested too deeply"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if count > MAX_YAML_EVENTS:
+            problem = "too many values for one exercise"
+        if problem:
+            raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+
+
+def _load_yaml(text: str) -> object:
+    try:
+        _screen_yaml(text)
+        # A SafeLoader subclass: only plain data, never arbitrary Python objects.
+        return yaml.load(text, Loader=_ExerciseLoader)
+    except yaml.reader.ReaderError as error:
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        raise ExerciseError(
+            [f"file: invalid YAML: character U+{character:04X} is not allowed in a file"]
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "could not be read"
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ExerciseError([f"file: invalid YAML{where}: {problem}"]) from None
+    except yaml.YAMLError as error:
+        raise ExerciseError([f"file: invalid YAML: {error}"]) from None
+    except RecursionError:
+        raise ExerciseError(["file: nested too deeply"]) from None
+
+
+class _FlowList(list[str]):
+    """A short list written on one line: [adolescent, parent]."""
+
+
+class _FlowMapping(dict[str, Any]):
+    """A short mapping written on one line: {min: 1, max: 3}."""
+
+
+class _ExerciseDumper(yaml.SafeDumper):
+    """YAML laid out the way a person would write an exercise file."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # Multi-line descriptions read best as literal blocks; the emitter falls back to quotes
+    # whenever a literal block could not hold the text exactly.
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ExerciseDumper.add_representer(str, _represent_text)
+_ExerciseDumper.add_representer(
+    _FlowList,
+    lambda dumper, value: dumper.represent_sequence(
+        "tag:yaml.org,2002:seq", value, flow_style=True
+    ),
+)
+_ExerciseDumper.add_representer(
+    _FlowMapping,
+    lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True),
+)
+
+
+def dump_exercise(exercise: Exercise, fmt: str = "yaml") -> str:
+    """The text of an exercise file, in "yaml" or "json"."""
+    data = exercise_to_dict(exercise)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "yaml":
+        raise ValueError(f"unknown exercise file format {fmt!r} (use 'yaml' or 'json')")
+    for step in data["steps"]:
+        step["answered_by"] = _FlowList(step["answered_by"])
+        step["reveal_order"] = _FlowList(step["reveal_order"])
+        step["feelings"] = _FlowMapping(step["feelings"])
+        step["needs"] = _FlowMapping(step["needs"])
+        for key in ("text", "request"):
+            if "label" not in step[key]:
+                step[key] = _FlowMapping(step[key])
+    return yaml.dump(data, Dumper=_ExerciseDumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+# --- the built-in library ----------------------------------------------------------------------
+
+_LIBRARY_FILE_NAME = re.compile(r"\d+-([a-z0-9][a-z0-9-]*)\.yaml")
+
+
+def load_exercise_library(directory: Path) -> dict[str, Exercise]:
+    """Every `NN-<id>.yaml` file in a directory, in file-name order; errors name the file."""
+    library: dict[str, Exercise] = {}
+    source: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml"), key=lambda path: path.name):
+        try:
+            exercise = parse_exercise_file(path.read_bytes(), path.name)
+        except ExerciseError as error:
+            raise ExerciseError([f"{path.name}: {line}" for line in error.errors]) from None
+        name = _LIBRARY_FILE_NAME.fullmatch(path.name)
+        if name is None:
+            raise ExerciseError([f"{path.name}: the file name must be NN-<id>.yaml"])
+        if name.group(1) != exercise.id:
+            raise ExerciseError([f"{path.name}: id {exercise.id!r} does not match the file name"])
+        if exercise.id in library:
+            raise ExerciseError(
+                [f"{path.name}: id {exercise.id!r} is already used by {source[exercise.id]}"]
+            )
+        library[exercise.id] = exercise
+        source[exercise.id] = path.name
+    return library
+
+
+@functools.cache
+def _builtin_library() -> tuple[tuple[str, Exercise], ...]:
+    return tuple(load_exercise_library(BUILTIN_DIRECTORY).items())
+
+
+def builtin_exercises() -> dict[str, Exercise]:
+    """The exercises that ship with the app, by id, in library order (read from disk once)."""
+    # A fresh dict each time, so no caller can change the library for everyone else.
+    return dict(_builtin_library())

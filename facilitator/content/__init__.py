@@ -1,0 +1,1 @@
+"""Built-in content as data files: exercises and the feelings-and-needs vocabulary."""
