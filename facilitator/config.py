@@ -1,0 +1,62 @@
+"""Configuration read from the environment, with safe defaults for one machine and SQLite."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("FACILITATOR_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Settings, each overridable by an environment variable of the same name."""
+
+    def __init__(self, instance_path: Path = INSTANCE_PATH):
+        self.SECRET_KEY = _secret_key(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'facilitator.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Several server processes share one Redis queue, e.g. redis://127.0.0.1:6379/0.
+        self.SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+        # None lets Flask-SocketIO pick eventlet when it runs under eventlet.
+        self.SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+        # Other origins allowed to open a WebSocket; by default only this server's own.
+        self.CORS_ALLOWED_ORIGINS = [
+            o for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ]
+        # The address phones use, for join links and QR codes; else the request's own host.
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # Ended sessions are deleted automatically after this many days.
+        self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")

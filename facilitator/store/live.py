@@ -1,0 +1,248 @@
+"""Load a live session, apply one command through the domain, and save it in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from facilitator.domain import session as domain
+from facilitator.domain.common import DomainError
+from facilitator.domain.exercises import Exercise
+from facilitator.domain.views import SessionInfo
+from facilitator.domain.vocabulary import default_vocabulary
+from facilitator.extensions import db
+from facilitator.store.models import (
+    AuditEntry,
+    Family,
+    LiveSession,
+    ParticipantToken,
+    SessionEvent,
+    Therapist,
+    utcnow,
+)
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud or from across a room is not mistaken.
+JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+JOIN_CODE_LENGTH = 6
+# Optimistic writes: another process may save the same session between our load and save.
+MAX_WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class Outcome:
+    session: LiveSession
+    state: domain.SessionState
+    events: list[domain.Event]
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def format_join_code(code: str) -> str:
+    return f"{code[:3]}-{code[3:]}"
+
+
+def normalise_join_code(typed: str) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    therapist: Therapist,
+    exercise: Exercise,
+    family: Family | None = None,
+    rehearsal: bool = False,
+) -> LiveSession:
+    """Start a session in its lobby with a fresh join code, unique among open sessions."""
+    state = domain.new_session(exercise, rehearsal=rehearsal)
+    for _ in range(20):
+        live = LiveSession(
+            id=uuid.uuid4().hex,
+            therapist_id=therapist.id,
+            family_id=family.id if family else None,
+            exercise_id=exercise.id,
+            join_code=new_join_code(),
+            display_token=secrets.token_urlsafe(24),
+            rehearsal=rehearsal,
+            state=domain.state_to_dict(state),
+        )
+        db.session.add(live)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        if not rehearsal:
+            _record(live, [domain.Event("session_opened", "therapist", {"exercise": exercise.id})])
+        db.session.commit()
+        return live
+    raise RuntimeError("could not find a free join code")
+
+
+def find_open_session(code: str) -> LiveSession | None:
+    normalised = normalise_join_code(code)
+    if len(normalised) != JOIN_CODE_LENGTH:
+        return None
+    return db.session.scalar(select(LiveSession).where(LiveSession.join_code == normalised))
+
+
+def get_session(session_id: str) -> LiveSession | None:
+    return db.session.get(LiveSession, session_id)
+
+
+def load_state(live: LiveSession) -> domain.SessionState:
+    return domain.state_from_dict(live.state)
+
+
+def apply(session_id: str, actor: domain.Actor, command: domain.Command) -> Outcome:
+    """Run one command: validate in the domain, persist state and record in one transaction.
+
+    A refused command raises DomainError and nothing is saved.
+    """
+    vocabulary = default_vocabulary()
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        live = db.session.get(LiveSession, session_id, populate_existing=True)
+        if live is None:
+            raise DomainError("unknown_session", "This session no longer exists.")
+        state = load_state(live)
+        try:
+            events = domain.handle(state, actor, command, vocabulary)
+        except DomainError:
+            db.session.rollback()
+            raise
+        live.state = domain.state_to_dict(state)
+        live.updated_at = utcnow()
+        if state.phase == "ended" and live.ended_at is None:
+            live.ended_at = utcnow()
+            live.join_code = None
+        if not live.rehearsal:
+            _record(live, events)
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            continue
+        return Outcome(live, state, events)
+    raise DomainError("busy", "Many things happened at once. Please try again.")
+
+
+def _record(live: LiveSession, events: list[domain.Event]) -> None:
+    for event in events:
+        db.session.add(
+            SessionEvent(session_id=live.id, actor=event.actor, type=event.type, data=event.data)
+        )
+
+
+def join(
+    live: LiveSession,
+    name: str,
+    role: str,
+    language: str,
+    member_id: int | None = None,
+    simulated: bool = False,
+) -> tuple[str, str]:
+    """Add a participant; returns their id and the rejoin token their phone keeps."""
+    if not live.is_open:
+        raise DomainError("session_ended", "This session has ended.")
+    participant_id = uuid.uuid4().hex[:12]
+    actor = domain.THERAPIST if simulated else domain.GUEST
+    command = domain.Join(participant_id, name, role, language, member_id, simulated)  # type: ignore[arg-type]
+    apply(live.id, actor, command)
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ParticipantToken(
+            token_hash=token_hash(token), session_id=live.id, participant_id=participant_id
+        )
+    )
+    db.session.commit()
+    return participant_id, token
+
+
+def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
+    """The open session and participant a rejoin token belongs to."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.get(ParticipantToken, token_hash(token))
+    if row is None:
+        return None
+    live = db.session.get(LiveSession, row.session_id)
+    if live is None:
+        return None
+    return live, row.participant_id
+
+
+def session_for_display(token: str) -> LiveSession | None:
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(select(LiveSession).where(LiveSession.display_token == token))
+
+
+def session_info(live: LiveSession, base_url: str) -> SessionInfo:
+    code = format_join_code(live.join_code) if live.join_code else None
+    return SessionInfo(
+        join_code=code,
+        join_url=f"{base_url}/join/{live.join_code}" if live.join_code else None,
+        family_name=live.family.name if live.family else "",
+    )
+
+
+def record_of(live: LiveSession) -> list[SessionEvent]:
+    return list(
+        db.session.scalars(
+            select(SessionEvent).where(SessionEvent.session_id == live.id).order_by(SessionEvent.id)
+        )
+    )
+
+
+def audit(therapist_id: int | None, action: str, session_id: str | None, detail: str = "") -> None:
+    db.session.add(
+        AuditEntry(therapist_id=therapist_id, action=action, session_id=session_id, detail=detail)
+    )
+
+
+def delete_session(live: LiveSession, therapist_id: int | None, reason: str) -> None:
+    """Delete a session with its answers, record and tokens; the audit trail keeps the fact."""
+    session_id = live.id
+    db.session.execute(delete(SessionEvent).where(SessionEvent.session_id == session_id))
+    db.session.execute(delete(ParticipantToken).where(ParticipantToken.session_id == session_id))
+    db.session.delete(live)
+    audit(therapist_id, "deleted", session_id, reason)
+    db.session.commit()
+
+
+def purge_expired(retention_days: int) -> int:
+    """Delete sessions ended more than `retention_days` ago, and abandoned rehearsals."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    stale_rehearsal = utcnow() - timedelta(days=1)
+    expired = db.session.scalars(
+        select(LiveSession).where(
+            ((LiveSession.ended_at.is_not(None)) & (LiveSession.ended_at < cutoff))
+            | ((LiveSession.rehearsal.is_(True)) & (LiveSession.updated_at < stale_rehearsal))
+        )
+    ).all()
+    for live in expired:
+        delete_session(live, None, f"retention limit of {retention_days} days")
+    return len(expired)
+
+
+def reset_presence() -> None:
+    """Mark everyone away: used when a lone server starts, as no phone can be connected yet."""
+    for live in db.session.scalars(select(LiveSession).where(LiveSession.ended_at.is_(None))):
+        state = load_state(live)
+        if any(p.connections for p in state.participants.values()):
+            for person in state.participants.values():
+                person.connections = 0
+            live.state = domain.state_to_dict(state)
+    db.session.commit()

@@ -1,0 +1,150 @@
+"""SQLAlchemy models: therapists, families, live sessions, their records and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from facilitator.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Therapist(UserMixin, db.Model):
+    __tablename__ = "therapists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    families: Mapped[list[Family]] = relationship(
+        back_populates="therapist", cascade="all, delete-orphan", order_by="Family.name"
+    )
+
+    def set_password(self, password: str) -> None:
+        # scrypt: a current, memory-hard algorithm (werkzeug's default).
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Family(db.Model):
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    therapist: Mapped[Therapist] = relationship(back_populates="families")
+    members: Mapped[list[FamilyMember]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="FamilyMember.id"
+    )
+
+
+class FamilyMember(db.Model):
+    __tablename__ = "family_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    display_name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(16))
+
+    family: Mapped[Family] = relationship(back_populates="members")
+
+
+class LiveSession(db.Model):
+    """One session: its state machine as JSON, versioned so concurrent writers never clash."""
+
+    __tablename__ = "live_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"))
+    exercise_id: Mapped[str] = mapped_column(String(64))
+    # Only open sessions hold a code, so a code is unique among open sessions.
+    join_code: Mapped[str | None] = mapped_column(String(8), unique=True)
+    display_token: Mapped[str] = mapped_column(String(64), unique=True)
+    rehearsal: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    family: Mapped[Family | None] = relationship()
+    therapist: Mapped[Therapist] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class SessionEvent(db.Model):
+    """The session record: what happened, in order. Drafts and presence are never recorded."""
+
+    __tablename__ = "session_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("live_sessions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_session_events_session", "session_id", "id"),)
+
+
+class ParticipantToken(db.Model):
+    """A phone's rejoin token, stored only as a hash."""
+
+    __tablename__ = "participant_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[str] = mapped_column(String(32))
+
+
+class AuditEntry(db.Model):
+    """Who viewed, exported or deleted what. Kept when the session itself is deleted."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    therapist_id: Mapped[int | None] = mapped_column(
+        ForeignKey("therapists.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(40))
+    session_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CustomExercise(db.Model):
+    """An exercise a therapist wrote, stored in the exercise file format."""
+
+    __tablename__ = "custom_exercises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("uq_custom_exercise_slug", "therapist_id", "slug", unique=True),)

@@ -1,0 +1,85 @@
+"""Fixtures: a fresh app on a real SQLite file per test, therapists, and signed-in clients."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from facilitator import create_app
+from facilitator.extensions import db
+from facilitator.store.models import Therapist
+from tests.live_server import LiveServer
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip a test whose server is absent on a user's machine; fail it in CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must have it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "INSTANCE_PATH": tmp_path / "instance",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "SOCKETIO_ASYNC_MODE": "threading",
+            "SOCKETIO_MESSAGE_QUEUE": None,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "PUBLIC_URL": "http://clinic.test",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def make_therapist(email: str, password: str = "correct horse battery", name: str = "Dr. Rivera"):
+    therapist = Therapist(email=email, name=name)
+    therapist.set_password(password)
+    db.session.add(therapist)
+    db.session.commit()
+    return therapist
+
+
+@pytest.fixture
+def therapist(app):
+    return make_therapist("rivera@clinic.test")
+
+
+@pytest.fixture
+def other_therapist(app):
+    return make_therapist("okafor@clinic.test", name="Dr. Okafor")
+
+
+def sign_in(client, email: str, password: str = "correct horse battery"):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def therapist_client(app, therapist):
+    client = app.test_client()
+    response = sign_in(client, therapist.email)
+    assert response.status_code == 302, response.data
+    return client
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The app under eventlet in its own process, on a real SQLite file."""
+    server = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()

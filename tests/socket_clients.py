@@ -1,0 +1,114 @@
+"""Real python-socketio clients for tests against a running server, recording every frame."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from typing import Any
+
+import requests
+import socketio
+
+from facilitator.web.forms import NEW_PERSON
+
+
+class Client:
+    """One screen: a Socket.IO connection that keeps every view it receives."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.frames: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.sio = socketio.Client(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1
+        )
+        self.sio.on("view", self._on_view)
+
+    def _on_view(self, view: dict[str, Any]) -> None:
+        with self.lock:
+            self.frames.append(view)
+
+    def connect(
+        self,
+        url: str,
+        auth: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        transports: tuple[str, ...] = ("websocket",),
+    ) -> Client:
+        self.sio.connect(
+            url, auth=auth, headers=headers or {}, transports=list(transports), wait_timeout=10
+        )
+        return self
+
+    def do(self, event: str, payload: Any = None) -> None:
+        ack = self.send(event, payload)
+        assert ack == {"ok": True}, f"{self.name} {event}: {ack}"
+
+    def send(self, event: str, payload: Any = None) -> Any:
+        return self.sio.call(event, payload, timeout=10)
+
+    def view(self) -> dict[str, Any]:
+        with self.lock:
+            assert self.frames, f"{self.name} has no view yet"
+            return self.frames[-1]
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.frames)
+
+    def wait_for(self, check, timeout: float = 10, after: int = 0) -> dict[str, Any]:
+        """Wait until the latest view (received after frame `after`) satisfies `check`."""
+        deadline = time.monotonic() + timeout
+        latest = None
+        while time.monotonic() < deadline:
+            with self.lock:
+                latest = self.frames[-1] if len(self.frames) > after else None
+            if latest is not None:
+                try:
+                    if check(latest):
+                        return latest
+                except (KeyError, IndexError, TypeError):
+                    pass
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name}: view never matched; last: {latest}")
+
+    def text(self) -> str:
+        with self.lock:
+            return json.dumps(self.frames, ensure_ascii=False)
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+def csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert found, "the form has no CSRF token"
+    return found.group(1)
+
+
+def join_by_phone(base_url: str, code: str, name: str, role: str, language: str = "en") -> str:
+    """Join through the real join form, as a phone would; returns the rejoin token."""
+    http = requests.Session()
+    form = http.get(f"{base_url}/join/{code}", timeout=10)
+    assert form.status_code == 200, form.text[:300]
+    page = http.post(
+        f"{base_url}/join/{code}",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "member": NEW_PERSON,
+            "name": name,
+            "role": role,
+            "language": language,
+        },
+        timeout=10,
+    )
+    token = re.search(r'data-token="([^"]+)"', page.text)
+    assert page.status_code == 200 and token, page.text[:500]
+    return token.group(1)
+
+
+def therapist_cookie(http: requests.Session) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in http.cookies)}

@@ -1,0 +1,140 @@
+"""The app as it really runs: an eventlet server process and real python-socketio clients."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import websocket
+
+from tests.factories import two_step_exercise
+from tests.socket_clients import Client, join_by_phone, therapist_cookie
+
+pytestmark = pytest.mark.server
+
+
+def open_room(server, exercise=None):
+    """A session with the therapist and three phones connected through the real pages."""
+    keys = server.open_session(exercise or two_step_exercise())
+    http = server.signed_in()
+    therapist = Client("therapist").connect(
+        server.url, {"session_id": keys["id"]}, headers=therapist_cookie(http)
+    )
+    phones = {}
+    for name, role, language in (
+        ("Sam", "adolescent", "en"),
+        ("Maria", "parent", "es"),
+        ("Jo", "other", "en"),
+    ):
+        token = join_by_phone(server.url, keys["join_code"], name, role, language)
+        phones[name] = Client(name).connect(server.url, {"token": token})
+        phones[name].token = token
+    display = Client("display").connect(server.url, {"display": keys["display_token"]})
+    therapist.wait_for(lambda v: sum(p["connected"] for p in v["people"]) == 3)
+    return keys, therapist, phones, display
+
+
+def close_all(*clients):
+    for client in clients:
+        client.close()
+
+
+def test_a_full_session_with_three_phones_over_real_websockets(live_server):
+    _, therapist, phones, display = open_room(live_server)
+    sam, maria, jo = phones["Sam"], phones["Maria"], phones["Jo"]
+    try:
+        therapist.do("open_step")
+        sam.wait_for(lambda v: v["step"]["you_answer"])
+        sam.do(
+            "submit_answer",
+            {"feelings": ["hurt"], "needs": ["respect"], "text": "SECRET-sam-real-server"},
+        )
+        maria.do(
+            "submit_answer",
+            {"feelings": ["lonely"], "needs": ["respect"], "text": "SECRET-maria-real-server"},
+        )
+        jo.do(
+            "submit_answer",
+            {"feelings": ["angry"], "text": "SECRET-jo-only-therapist", "therapist_only": True},
+        )
+        therapist.wait_for(lambda v: len(v["answers"]) == 3)
+        for client in (maria, jo, display):
+            assert "SECRET-sam-real-server" not in client.text()
+
+        therapist.do("reveal")
+        maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "SECRET-sam-real-server")
+        assert maria.view()["turns"][0]["answer"]["feelings"][0]["label"] == "dolido/a"
+        maria.do("submit_follow_up", {"text": "You feel hurt"})
+        therapist.do("reveal_follow_up")
+        sam.wait_for(lambda v: v["turns"][0]["follow_up"]["text"] == "You feel hurt")
+        sam.do("confirm_reflection", {"confirmation": "yes"})
+        therapist.do("reveal")
+        therapist.do("reveal_shared_ground")
+        display.wait_for(lambda v: [n["id"] for n in v["shared_ground"]] == ["respect"])
+        jo.do("request_break")
+        therapist.wait_for(lambda v: any(p["break_requested"] for p in v["people"]))
+        therapist.do("pause")
+        sam.wait_for(lambda v: v["session"]["paused"])
+        therapist.do("resume")
+        therapist.do("end")
+        for client in (sam, maria, jo, display):
+            client.wait_for(lambda v: v["session"]["phase"] == "ended")
+            assert "SECRET-jo-only-therapist" not in client.text() or client is jo
+    finally:
+        close_all(therapist, display, *phones.values())
+
+
+def test_a_websocket_from_another_site_is_refused(live_server):
+    """Cross-site WebSocket hijacking: a page on another site opening a socket to this server."""
+    keys = live_server.open_session(two_step_exercise())
+    token = join_by_phone(live_server.url, keys["join_code"], "Sam", "adolescent")
+    ws_url = live_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        websocket.create_connection(ws_url, origin="http://evil.example", timeout=5)
+    polling = requests.get(
+        f"{live_server.url}/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": "http://evil.example"},
+        timeout=5,
+    )
+    assert polling.status_code == 400
+    # The same handshake from the app's own pages is accepted.
+    own = websocket.create_connection(ws_url, origin=live_server.url, timeout=5)
+    assert own.recv().startswith("0{")  # the Engine.IO open packet
+    own.close()
+    phone = Client("Sam").connect(live_server.url, {"token": token})
+    phone.close()
+
+
+def test_killing_the_server_mid_session_loses_nothing(live_server):
+    _, therapist, phones, display = open_room(live_server)
+    sam, maria = phones["Sam"], phones["Maria"]
+    try:
+        therapist.do("open_step")
+        sam.do("submit_answer", {"feelings": ["hurt"], "text": "said before the crash"})
+        maria.do("save_draft", {"feelings": ["lonely"], "text": "half-written before the crash"})
+        therapist.do("add_note", {"text": "note before the crash"})
+
+        marks = {client.name: client.mark() for client in (therapist, sam, maria)}
+        live_server.restart()  # SIGKILL, then a fresh process on the same database
+
+        # The clients reconnect by themselves with the same credentials, and get their views
+        # from the new process.
+        sam.wait_for(
+            lambda v: v["your_answer"]["text"] == "said before the crash",
+            timeout=20,
+            after=marks["Sam"],
+        )
+        maria.wait_for(
+            lambda v: v["your_draft"]["text"] == "half-written before the crash",
+            timeout=20,
+            after=marks["Maria"],
+        )
+        assert sam.view()["session"]["phase"] == "collecting"
+        therapist.wait_for(
+            lambda v: v["notes"][0]["text"] == "note before the crash",
+            timeout=20,
+            after=marks["therapist"],
+        )
+        therapist.do("reveal")
+        maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "said before the crash")
+    finally:
+        close_all(therapist, display, *phones.values())
