@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite (lint, then pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+# The browser tests drive Debian's Chromium; in CI it is installed when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
+    echo "==> installing Chromium for the browser tests"
+    apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "==> Chromium is not installed: the browser tests will be skipped"
+  fi
+fi
+
+echo "==> ruff"
+.venv/bin/ruff check .
+echo "==> pytest"
+exec .venv/bin/python -m pytest "$@"
