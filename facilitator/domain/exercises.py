@@ -79,7 +79,7 @@ MAX_DEPTH = 20
 # converting it could take long or fail inside the parser.
 MAX_NUMBER_DIGITS = 30
 # Parser events (each scalar, each start and end of a list or mapping). The fullest possible
-# exercise, twenty steps with every field and label, is about 3,000.
+# exercise, twenty steps with every field and label, is under 2,000.
 MAX_YAML_EVENTS = 20_000
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
@@ -186,9 +186,10 @@ class _Checker:
         path: str,
         required: tuple[str, ...],
         optional: tuple[str, ...] = (),
+        what: str = "",
     ) -> dict[Any, Any] | None:
         """A mapping with a fixed set of keys: reports unknown and missing ones."""
-        data = self.mapping(value, path, what=", ".join(required + optional))
+        data = self.mapping(value, path, what=what or ", ".join(required + optional))
         if data is None:
             return None
         known = required + optional
@@ -513,7 +514,7 @@ class _Checker:
         if key not in step:
             return _STEP_DEFAULTS[key]
         where = _join(path, key)
-        data = self.keyed(step[key], where, required=("max",), optional=("min",))
+        data = self.keyed(step[key], where, required=("max",), optional=("min",), what="min, max")
         if data is None:
             return None
         low = (
@@ -782,7 +783,10 @@ class _FlowMapping(dict[str, Any]):
     """A short mapping written on one line: {min: 1, max: 3}."""
 
 
-class _ExerciseDumper(yaml.SafeDumper):
+_SafeDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _ExerciseDumper(_SafeDumper):  # type: ignore[misc, valid-type]
     """YAML laid out the way a person would write an exercise file."""
 
 
