@@ -46,12 +46,16 @@ class Config:
         ]
         # The address phones use, for join links and QR codes; else the request's own host.
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+        # Behind a reverse proxy, how many proxies to trust for the client's address and scheme.
+        self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None
+        # Set explicitly: the limiter is shared, and would otherwise keep a test app's setting.
+        self.RATELIMIT_ENABLED = True
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute")

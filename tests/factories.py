@@ -18,7 +18,7 @@ def small_vocabulary() -> Vocabulary:
         _concept("angry", "feeling", "mad", "angry", "enojado/a", "unpleasant", "high"),
         _concept("hopeful", "feeling", "glad", "hopeful", "esperanzado/a", "pleasant", "high"),
         _concept("respect", "need", "respect", "respect", "respeto"),
-        _concept("being_heard", "need", "heard", "being heard", "ser escuchado/a"),
+        _concept("listened_to", "need", "heard", "being listened to", "ser escuchado/a"),
         _concept("trust", "need", "trust", "trust", "confianza"),
         _concept("space", "need", "autonomy", "space", "espacio"),
     ]

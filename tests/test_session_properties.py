@@ -14,7 +14,7 @@ from tests.factories import Room, requests_exercise, two_step_exercise
 
 NAMES = (("Sam", "adolescent"), ("Maria", "parent"), ("Jo", "other"))
 FEELINGS = ("hurt", "lonely", "angry", "hopeful", "respect", "nonsense")
-NEEDS = ("respect", "being_heard", "trust", "space", "hurt")
+NEEDS = ("respect", "listened_to", "trust", "space", "hurt")
 
 actors = st.sampled_from(
     ["therapist", "therapist", "therapist", "display", "Sam", "Maria", "Jo", "stranger"]

@@ -1,0 +1,100 @@
+"""Commands for whoever runs the server: therapist accounts, the demo account, purging records."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from facilitator.extensions import db
+from facilitator.store import live as store
+from facilitator.store.models import Therapist
+
+DEMO_EMAIL = "demo@example.org"
+DEMO_NAME = "Demo Therapist"
+MIN_PASSWORD_LENGTH = 10
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def add_therapist(email: str, name: str, password: str) -> Therapist:
+    therapist = Therapist(email=email, name=name, language="en")
+    therapist.set_password(password)
+    db.session.add(therapist)
+    db.session.commit()
+    return therapist
+
+
+@click.command("create-therapist")
+@with_appcontext
+@click.option("--email", required=True, help="The e-mail the therapist signs in with.")
+@click.option("--name", required=True, help="The name families see, e.g. “Dr. Rivera”.")
+@click.option(
+    "--password",
+    default=None,
+    help="Leave it out to be asked for one; an empty answer generates one.",
+)
+def create_therapist(email: str, name: str, password: str | None) -> None:
+    """Create a therapist account."""
+    email = email.strip().lower()
+    name = " ".join(name.split())
+    if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
+        raise click.ClickException(f"{email!r} does not look like an e-mail address.")
+    if not name or len(name) > 120:
+        raise click.ClickException("The name must be 1 to 120 characters.")
+    if db.session.scalar(select(Therapist).where(Therapist.email == email)):
+        raise click.ClickException(f"There is already a therapist with the e-mail {email}.")
+    if password is None:
+        password = click.prompt(
+            "Password (press Enter to generate one)",
+            hide_input=True,
+            confirmation_prompt=True,
+            default="",
+            show_default=False,
+        )
+    generated = not password
+    if generated:
+        password = generate_password()
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    add_therapist(email, name, password)
+    click.echo(f"Created the therapist {name} <{email}>.")
+    if generated:
+        click.echo(f"Password (shown only this once): {password}")
+
+
+@click.command("ensure-demo-therapist")
+@with_appcontext
+def ensure_demo_therapist() -> None:
+    """Create a demo account to try the app, but only when there is no therapist at all."""
+    if db.session.scalar(select(func.count()).select_from(Therapist)):
+        click.echo("A therapist account already exists; nothing to do.")
+        return
+    password = generate_password()
+    add_therapist(DEMO_EMAIL, DEMO_NAME, password)
+    click.echo(f"Created the demo therapist {DEMO_EMAIL}.")
+    click.echo(f"Password (shown only this once): {password}")
+
+
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete sessions that ended longer ago than the retention limit."""
+    days = current_app.config["RETENTION_DAYS"]
+    count = store.purge_expired(days)
+    noun = "session" if count == 1 else "sessions"
+    click.echo(f"Deleted {count} {noun} past the retention limit of {days} days.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_therapist, ensure_demo_therapist, purge):
+        app.cli.add_command(command)

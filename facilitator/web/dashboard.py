@@ -1,0 +1,290 @@
+"""The therapist's own pages: families and their members, starting a session, its console."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import segno
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select, update
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from facilitator.domain.common import localize
+from facilitator.domain.exercises import (
+    Exercise,
+    ExerciseError,
+    builtin_exercises,
+    exercise_from_dict,
+)
+from facilitator.extensions import db
+from facilitator.i18n import current_language
+from facilitator.realtime.broadcast import base_url
+from facilitator.store import live as store
+from facilitator.store.models import CustomExercise, Family, FamilyMember, LiveSession
+from facilitator.web.forms import (
+    ROLE_LABELS,
+    ConfirmForm,
+    FamilyForm,
+    MemberForm,
+    StartSessionForm,
+)
+
+bp = Blueprint("dashboard", __name__)
+
+RECENT_SESSIONS = 10
+
+
+@bp.before_request
+@login_required
+def _signed_in_only() -> None:
+    """Every page here belongs to the signed-in therapist."""
+
+
+def own_family(family_id: int) -> Family:
+    """The signed-in therapist's family; anyone else's is reported as not existing."""
+    family = db.session.get(Family, family_id)
+    if family is None or family.therapist_id != current_user.id:
+        abort(404)
+    return family
+
+
+def own_member(family: Family, member_id: int) -> FamilyMember:
+    member = db.session.get(FamilyMember, member_id)
+    if member is None or member.family_id != family.id:
+        abort(404)
+    return member
+
+
+def own_session(session_id: str) -> LiveSession:
+    """The signed-in therapist's session; anyone else's is reported as not existing."""
+    live = store.get_session(session_id[:64])
+    if live is None or live.therapist_id != current_user.id:
+        abort(404)
+    return live
+
+
+def exercise_title(live: LiveSession, language: str) -> str:
+    """The title of the exercise a session runs, as it was when the session opened."""
+    title = (live.state or {}).get("exercise", {}).get("title")
+    return localize(title, language) if isinstance(title, dict) else live.exercise_id
+
+
+def available_exercises() -> dict[str, Exercise]:
+    """The exercises this therapist can start: the built-in ones, then their own."""
+    choices = {f"builtin:{key}": exercise for key, exercise in builtin_exercises().items()}
+    own = db.session.scalars(
+        select(CustomExercise)
+        .where(CustomExercise.therapist_id == current_user.id)
+        .order_by(CustomExercise.id)
+    )
+    for row in own:
+        try:
+            choices[f"custom:{row.id}"] = exercise_from_dict(row.data)
+        except ExerciseError:
+            # A file that no longer validates is fixed in the exercise editor, not started.
+            continue
+    return choices
+
+
+def qr_svg(url: str) -> bytes:
+    """The join QR code as a standalone SVG file."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer, kind="svg", scale=8, border=4, dark="#1d2b33", light="#ffffff", xmldecl=True
+    )
+    return buffer.getvalue()
+
+
+def display_url(live: LiveSession) -> str:
+    return base_url() + url_for("display.show", display_token=live.display_token)
+
+
+@bp.route("/")
+def index() -> str:
+    mine = select(LiveSession).where(LiveSession.therapist_id == current_user.id)
+    open_sessions = db.session.scalars(
+        mine.where(LiveSession.ended_at.is_(None)).order_by(LiveSession.created_at.desc())
+    ).all()
+    ended_sessions = db.session.scalars(
+        mine.where(LiveSession.ended_at.is_not(None))
+        .order_by(LiveSession.ended_at.desc())
+        .limit(RECENT_SESSIONS)
+    ).all()
+    return render_template(
+        "dashboard/index.html",
+        families=current_user.families,
+        open_sessions=open_sessions,
+        ended_sessions=ended_sessions,
+        exercise_title=exercise_title,
+        format_join_code=store.format_join_code,
+    )
+
+
+@bp.route("/families/new", methods=["GET", "POST"])
+def new_family() -> Response | str:
+    form = FamilyForm()
+    if form.validate_on_submit():
+        family = Family(therapist_id=current_user.id, name=form.name.data)
+        db.session.add(family)
+        db.session.commit()
+        flash(_("Family added. Now add the people who will take part."), "success")
+        return redirect(url_for("dashboard.family", family_id=family.id))
+    return render_template("dashboard/new_family.html", form=form)
+
+
+@bp.route("/families/<int:family_id>")
+def family(family_id: int) -> str:
+    family = own_family(family_id)
+    sessions = db.session.scalars(
+        select(LiveSession)
+        .where(LiveSession.family_id == family.id, LiveSession.therapist_id == current_user.id)
+        .order_by(LiveSession.created_at.desc())
+    ).all()
+    return render_template(
+        "dashboard/family.html",
+        family=family,
+        sessions=sessions,
+        member_form=MemberForm(formdata=None),
+        rename_form=FamilyForm(formdata=None, obj=family),
+        delete_form=ConfirmForm(formdata=None),
+        role_labels=ROLE_LABELS,
+        exercise_title=exercise_title,
+    )
+
+
+def _flash_errors(form: Any) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+@bp.route("/families/<int:family_id>/rename", methods=["POST"])
+def rename_family(family_id: int) -> Response:
+    family = own_family(family_id)
+    form = FamilyForm()
+    if form.validate_on_submit():
+        family.name = form.name.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("dashboard.family", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/delete", methods=["POST"])
+def delete_family(family_id: int) -> Response:
+    family = own_family(family_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(url_for("dashboard.family", family_id=family.id))
+    # Records of sessions already held stay; they simply no longer point at the family.
+    db.session.execute(
+        update(LiveSession).where(LiveSession.family_id == family.id).values(family_id=None)
+    )
+    db.session.delete(family)
+    db.session.commit()
+    flash(_("The family was deleted. Records of past sessions are kept."), "success")
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/families/<int:family_id>/members", methods=["POST"])
+def add_member(family_id: int) -> Response:
+    family = own_family(family_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        member = FamilyMember(display_name=form.display_name.data, role=form.role.data)
+        family.members.append(member)
+        db.session.commit()
+        flash(_("%(name)s was added.", name=form.display_name.data), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("dashboard.family", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/members/<int:member_id>", methods=["POST"])
+def edit_member(family_id: int, member_id: int) -> Response:
+    family = own_family(family_id)
+    member = own_member(family, member_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        member.display_name = form.display_name.data
+        member.role = form.role.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+    else:
+        _flash_errors(form)
+    return redirect(url_for("dashboard.family", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/members/<int:member_id>/remove", methods=["POST"])
+def remove_member(family_id: int, member_id: int) -> Response:
+    family = own_family(family_id)
+    member = own_member(family, member_id)
+    # Removing a name from the list loses nothing else: no confirmation beyond the form token,
+    # which CSRFProtect checks on every POST.
+    name = member.display_name
+    db.session.delete(member)
+    db.session.commit()
+    flash(_("%(name)s was removed from the family.", name=name), "success")
+    return redirect(url_for("dashboard.family", family_id=family.id))
+
+
+@bp.route("/families/<int:family_id>/sessions/new", methods=["GET", "POST"])
+def start_session(family_id: int) -> Response | str:
+    family = own_family(family_id)
+    exercises = available_exercises()
+    language = current_language()
+    form = StartSessionForm()
+    form.exercise.choices = [
+        SelectChoice(key, localize(exercise.title, language)) for key, exercise in exercises.items()
+    ]
+    if form.validate_on_submit():
+        live = store.open_session(
+            current_user, exercises[form.exercise.data], family, rehearsal=form.rehearsal.data
+        )
+        return redirect(url_for("dashboard.console", session_id=live.id))
+    return render_template(
+        "dashboard/start_session.html",
+        family=family,
+        form=form,
+        exercises=exercises,
+        language=language,
+        localize=localize,
+    )
+
+
+@bp.route("/sessions/<session_id>")
+def console(session_id: str) -> Response | str:
+    live = own_session(session_id)
+    if not live.is_open:
+        return redirect(url_for("records.record", session_id=live.id))
+    return render_template(
+        "live/console.html",
+        live=live,
+        info=store.session_info(live, base_url()),
+        display_url=display_url(live),
+        exercise_title=exercise_title(live, current_language()),
+    )
+
+
+@bp.route("/sessions/<session_id>/qr.svg")
+def join_qr(session_id: str) -> Response:
+    live = own_session(session_id)
+    info = store.session_info(live, base_url())
+    if info.join_url is None:
+        abort(404)
+    response = current_app.response_class(qr_svg(info.join_url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sessions/<session_id>/display-link")
+def display_link(session_id: str) -> Response:
+    """For the console: the address to open on the room's shared screen."""
+    live = own_session(session_id)
+    return jsonify(display_url=display_url(live) if live.is_open else None)

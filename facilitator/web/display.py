@@ -1,0 +1,43 @@
+"""The room display: a shared screen opened with its secret link, no account needed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from werkzeug.wrappers import Response
+
+from facilitator.realtime.broadcast import base_url
+from facilitator.store import live as store
+from facilitator.store.models import LiveSession
+from facilitator.web.dashboard import qr_svg
+
+bp = Blueprint("display", __name__)
+
+
+def _session_for(display_token: str) -> LiveSession:
+    live = store.session_for_display(display_token)
+    if live is None:
+        abort(404)
+    return live
+
+
+@bp.route("/display/<display_token>")
+def show(display_token: str) -> str:
+    live = _session_for(display_token)
+    return render_template(
+        "live/display.html",
+        live=live,
+        display_token=display_token,
+        info=store.session_info(live, base_url()),
+    )
+
+
+@bp.route("/display/<display_token>/qr.svg")
+def join_qr(display_token: str) -> Response:
+    """The join QR for the room's screen while people arrive; gone once the session ends."""
+    live = _session_for(display_token)
+    info = store.session_info(live, base_url())
+    if info.join_url is None:
+        abort(404)
+    response = current_app.response_class(qr_svg(info.join_url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response

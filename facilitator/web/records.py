@@ -1,0 +1,306 @@
+"""A session's record afterwards: read it, export it, delete it; each access is audited."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from facilitator.domain.common import localize
+from facilitator.domain.session import SessionState, answer_from_dict
+from facilitator.domain.vocabulary import Vocabulary, default_vocabulary
+from facilitator.extensions import db
+from facilitator.i18n import current_language
+from facilitator.store import live as store
+from facilitator.store.models import LiveSession, SessionEvent, utcnow
+from facilitator.web.dashboard import exercise_title, own_session
+from facilitator.web.forms import ROLE_LABELS, DeleteSessionForm
+
+bp = Blueprint("records", __name__)
+
+EXPORT_FORMAT = "facilitator-session-record"
+EXPORT_VERSION = 1
+
+
+@bp.before_request
+@login_required
+def _signed_in_only() -> None:
+    """Records are the session's therapist's alone."""
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    at: datetime
+    text: str
+    # What a person wrote, shown as a quotation under the line.
+    quote: str = ""
+    therapist_only: bool = False
+
+
+class _Reader:
+    """Turns recorded events into sentences in the reader's language."""
+
+    def __init__(self, state: SessionState, vocabulary: Vocabulary, language: str):
+        self.state = state
+        self.vocabulary = vocabulary
+        self.language = language
+
+    def name(self, participant_id: str | None) -> str:
+        if participant_id == "therapist":
+            return _("The therapist")
+        person = self.state.participants.get(participant_id or "")
+        return person.name if person else _("Someone who left")
+
+    def concepts(self, ids: list[str]) -> str:
+        labels = [
+            self.vocabulary.label(i, self.language) if i in self.vocabulary.concepts else i
+            for i in ids
+        ]
+        return ", ".join(labels)
+
+    def step(self, index: Any) -> str:
+        steps = self.state.exercise.steps
+        if isinstance(index, int) and 0 <= index < len(steps):
+            return _(
+                "step %(number)d, “%(title)s”",
+                number=index + 1,
+                title=localize(steps[index].title, self.language),
+            )
+        return _("a step")
+
+    def answer(self, data: dict[str, Any]) -> str:
+        answer = answer_from_dict(data)
+        parts = []
+        if answer.feelings:
+            parts.append(_("feelings: %(list)s", list=self.concepts(list(answer.feelings))))
+        if answer.needs:
+            parts.append(_("needs: %(list)s", list=self.concepts(list(answer.needs))))
+        if answer.request:
+            parts.append(_("request: “%(text)s”", text=answer.request))
+        return "; ".join(parts)
+
+    def line(self, event: SessionEvent) -> TimelineLine:
+        data, who = event.data or {}, self.name(event.actor)
+        text, quote, therapist_only = self._sentence(event.type, data, who)
+        return TimelineLine(event.at, text, quote, therapist_only)
+
+    def _sentence(self, kind: str, data: dict[str, Any], who: str) -> tuple[str, str, bool]:
+        if kind == "session_opened":
+            title = localize(self.state.exercise.title, self.language)
+            return _("The session opened with the exercise “%(title)s”.", title=title), "", False
+        if kind == "joined":
+            role = ROLE_LABELS.get(data.get("role", ""), data.get("role", ""))
+            return _("%(name)s joined (%(role)s).", name=who, role=role), "", False
+        if kind == "step_opened":
+            return _("Opened %(step)s.", step=self.step(data.get("step"))), "", False
+        if kind in ("answer_submitted", "answer_edited"):
+            answer = data.get("answer", {})
+            summary = self.answer(answer)
+            if kind == "answer_submitted":
+                text = _("%(name)s answered %(step)s", name=who, step=self.step(data.get("step")))
+            else:
+                text = _("%(name)s changed their answer", name=who)
+            text = f"{text}: {summary}." if summary else f"{text}."
+            return text, answer.get("text", ""), bool(answer.get("therapist_only"))
+        if kind == "step_locked":
+            return _("Answers closed for %(step)s.", step=self.step(data.get("step"))), "", False
+        if kind == "revealed":
+            speaker = self.name(data.get("speaker"))
+            return _("%(name)s's answer was shown to the family.", name=speaker), "", False
+        if kind == "skipped":
+            return _("%(name)s's turn was skipped.", name=self.name(data.get("speaker"))), "", False
+        if kind == "listener_named":
+            listener = self.name(data.get("listener"))
+            return _("%(name)s was asked to respond.", name=listener), "", False
+        if kind == "follow_up_submitted":
+            if data.get("kind") == "reply":
+                verdicts = {"yes": _("yes"), "yes_if": _("yes, if…"), "not_now": _("not now")}
+                verdict = verdicts.get(data.get("verdict"), "")
+                return (
+                    _("%(name)s replied: %(verdict)s.", name=who, verdict=verdict),
+                    (data.get("text", "")),
+                    False,
+                )
+            return _("%(name)s said what they heard:", name=who), data.get("text", ""), False
+        if kind == "follow_up_revealed":
+            listener = self.name(data.get("listener"))
+            return _("%(name)s's response was shown to the family.", name=listener), "", False
+        if kind == "reflection_confirmed":
+            confirmations = {
+                "yes": _("“Yes, that's it.”"),
+                "partly": _("“Partly.”"),
+                "not_quite": _("“Not quite.”"),
+            }
+            said = confirmations.get(data.get("confirmation"), "")
+            return (
+                _("%(name)s answered the reflection: %(said)s", name=who, said=said),
+                data.get("clarification", ""),
+                False,
+            )
+        if kind == "shared_ground_revealed":
+            needs = data.get("needs") or []
+            if needs:
+                return _("Shared needs shown: %(list)s.", list=self.concepts(needs)), "", False
+            return _("Shared needs shown: none was named by more than one person."), "", False
+        if kind == "break_requested":
+            return _("%(name)s asked for a break.", name=who), "", False
+        if kind == "paused":
+            return _("The session was paused."), "", False
+        if kind == "resumed":
+            return _("The session resumed."), "", False
+        if kind == "note_added":
+            return _("Note:"), data.get("text", ""), True
+        if kind == "ended":
+            return _("The session ended."), "", False
+        return kind, "", False
+
+
+def timeline(live: LiveSession, language: str) -> list[TimelineLine]:
+    reader = _Reader(store.load_state(live), default_vocabulary(), language)
+    return [reader.line(event) for event in store.record_of(live)]
+
+
+@bp.route("/sessions/<session_id>/record")
+def record(session_id: str) -> str:
+    live = own_session(session_id)
+    language = current_language()
+    lines = timeline(live, language)
+    state = store.load_state(live)
+    store.audit(current_user.id, "viewed_record", live.id, "")
+    db.session.commit()
+    return render_template(
+        "records/record.html",
+        live=live,
+        lines=lines,
+        participants=list(state.participants.values()),
+        role_labels=ROLE_LABELS,
+        exercise_title=exercise_title(live, language),
+        delete_form=DeleteSessionForm(formdata=None),
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def export_document(live: LiveSession, language: str) -> dict[str, Any]:
+    """The whole record as plain data: who took part, what happened, the final answers."""
+    state = store.load_state(live)
+    vocabulary = default_vocabulary()
+    reader = _Reader(state, vocabulary, language)
+
+    def concepts(ids: tuple[str, ...]) -> list[dict[str, str]]:
+        return [{"id": i, "label": reader.concepts([i])} for i in ids]
+
+    rounds = []
+    for current in state.rounds:
+        step = state.exercise.steps[current.step_index]
+        answers = []
+        for pid, answer in current.answers.items():
+            turn = current.turn_of(pid)
+            answers.append(
+                {
+                    "participant": pid,
+                    "name": reader.name(pid),
+                    "feelings": concepts(answer.feelings),
+                    "needs": concepts(answer.needs),
+                    "text": answer.text,
+                    "request": answer.request,
+                    "therapist_only": answer.therapist_only,
+                    "shown_to_family": turn is not None and turn.outcome == "revealed",
+                }
+            )
+        follow_ups = [
+            {
+                "speaker": turn.speaker,
+                "listener": turn.follow_up.listener,
+                "kind": turn.follow_up.kind,
+                "text": turn.follow_up.text,
+                "verdict": turn.follow_up.verdict,
+                "confirmation": turn.follow_up.confirmation,
+                "clarification": turn.follow_up.clarification,
+            }
+            for turn in current.turns
+            if turn.follow_up is not None and turn.follow_up.text is not None
+        ]
+        rounds.append(
+            {
+                "step": step.id,
+                "title": step.title,
+                "answers": answers,
+                "follow_ups": follow_ups,
+                "shared_needs": None
+                if current.shared_ground is None
+                else concepts(current.shared_ground),
+            }
+        )
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": _iso(utcnow()),
+        "session": {
+            "id": live.id,
+            "exercise": live.exercise_id,
+            "exercise_title": state.exercise.title,
+            "family": live.family.name if live.family else None,
+            "rehearsal": live.rehearsal,
+            "opened_at": _iso(live.created_at),
+            "ended_at": _iso(live.ended_at),
+        },
+        "participants": [
+            {"id": p.id, "name": p.name, "role": p.role, "language": p.language}
+            for p in state.participants.values()
+            if not p.simulated
+        ],
+        "timeline": [
+            {
+                "at": _iso(event.at),
+                "actor": event.actor,
+                "type": event.type,
+                "data": event.data,
+                "text": reader.line(event).text,
+            }
+            for event in store.record_of(live)
+        ],
+        "steps": rounds,
+        "notes": [{"text": n.text, "step": n.step_index} for n in state.notes],
+    }
+
+
+@bp.route("/sessions/<session_id>/export.json")
+def export(session_id: str) -> Response:
+    live = own_session(session_id)
+    document = export_document(live, current_language())
+    store.audit(current_user.id, "exported", live.id, "json")
+    db.session.commit()
+    body = json.dumps(document, ensure_ascii=False, indent=2)
+    response = current_app.response_class(body, mimetype="application/json")
+    day = live.created_at.strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="session-{day}-{live.id[:8]}.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/sessions/<session_id>/delete", methods=["POST"])
+def delete(session_id: str) -> Response:
+    live = own_session(session_id)
+    form = DeleteSessionForm()
+    if live.is_open:
+        flash(_("This session is still open. End it from its console first."), "error")
+        return redirect(url_for("records.record", session_id=live.id))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("records.record", session_id=live.id))
+    store.delete_session(live, current_user.id, form.reason.data)
+    flash(_("The session and its answers were deleted."), "success")
+    return redirect(url_for("dashboard.index"))
