@@ -1,6 +1,12 @@
 """Run the app under eventlet: `python -m facilitator.serve [--host H] [--port P]`."""
 
-import eventlet
+import warnings
+
+# The eventlet server is this app's chosen stack; its deprecation notice is not for the people
+# starting the app.
+warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 # Before anything else imports socket or threading: everything must cooperate with eventlet.
 eventlet.monkey_patch()

@@ -47,6 +47,11 @@ class Client:
         assert ack == {"ok": True}, f"{self.name} {event}: {ack}"
 
     def send(self, event: str, payload: Any = None) -> Any:
+        # After a reconnect the server's first view can arrive a moment before the namespace's
+        # connect packet; calls wait for the connection itself.
+        deadline = time.monotonic() + 10
+        while "/" not in self.sio.namespaces and time.monotonic() < deadline:
+            time.sleep(0.05)
         return self.sio.call(event, payload, timeout=10)
 
     def view(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from facilitator.extensions import db
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession
+from facilitator.web.forms import NEW_PERSON
 from tests.conftest import make_therapist, sign_in
 from tests.realtime_helpers import (
     Person,
@@ -271,9 +272,11 @@ def test_bad_therapist_events_are_refused_and_the_server_keeps_serving(room, eve
 def test_the_therapist_sees_arrivals_live_from_the_join_page(app, live, therapist_client):
     therapist = connect_therapist(app, therapist_client, live)
     therapist.drain()
-    store.join(live, "Ana", "parent", "es")
-    from facilitator.realtime.broadcast import broadcast
-
-    with app.test_request_context():
-        broadcast(live, store.load_state(live))
-    assert [p["name"] for p in therapist.view()["people"]] == ["Ana"]
+    phone = app.test_client()
+    response = phone.post(
+        f"/join/{live.join_code}",
+        data={"member": NEW_PERSON, "name": "Ana", "role": "parent", "language": "es"},
+    )
+    assert response.status_code == 302
+    ana = next(p for p in therapist.view()["people"] if p["name"] == "Ana")
+    assert ana["role"] == "parent" and not ana["connected"]
