@@ -1,0 +1,490 @@
+"""The three live screens in a real Chromium: a whole family session through the UI, what each
+screen receives on the wire, drafts that survive the network and a reload, accessibility and
+layout on a phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from facilitator import create_app
+from facilitator.extensions import db
+from facilitator.store.models import CustomExercise, Therapist
+from tests.browser_helpers import (
+    LAPTOP,
+    PHONE,
+    TV,
+    FrameRecorder,
+    assert_accessible,
+    horizontal_overflow,
+    launch,
+    screenshot,
+    sign_in,
+    small_touch_targets,
+)
+from tests.live_server import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+# One round where everyone answers and each answer is heard back: every screen state in a
+# single step.
+HEARD_IN_TURN = {
+    "format": 1,
+    "id": "heard-in-turn",
+    "title": {"en": "Being heard in turn", "es": "Escucharnos por turnos"},
+    "description": {
+        "en": "One round: each person names feelings and needs, and is heard back in turn.",
+        "es": "Una ronda: cada persona nombra sentimientos y necesidades, y se le escucha.",
+    },
+    "steps": [
+        {
+            "id": "what-matters",
+            "title": {"en": "What matters to me", "es": "Lo que me importa"},
+            "answered_by": ["adolescent", "parent", "other"],
+            "prompts": {
+                "adolescent": {
+                    "en": "What has it been like for you at home lately?",
+                    "es": "¿Cómo te has sentido en casa últimamente?",
+                },
+                "parent": {
+                    "en": "What has it been like for you as a parent lately?",
+                    "es": "¿Cómo te has sentido como madre o padre últimamente?",
+                },
+                "other": {
+                    "en": "What has it been like for you in the family lately?",
+                    "es": "¿Cómo te has sentido en la familia últimamente?",
+                },
+            },
+            "feelings": {"min": 1, "max": 3},
+            "needs": {"min": 1, "max": 3},
+            "text": {
+                "mode": "optional",
+                "max_length": 300,
+                "label": {"en": "In your own words", "es": "Con tus palabras"},
+            },
+            "request": {"mode": "off"},
+            "reveal_order": ["adolescent", "parent", "other"],
+            "follow_up": "reflect_back",
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module: starting eventlet per test would eat the time budget."""
+    workdir = tmp_path_factory.mktemp("browser")
+    live = LiveServer(workdir, f"sqlite:///{workdir / 'live.sqlite3'}")
+    live.prepare()
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+def add_custom_exercise(server: LiveServer, data: dict) -> None:
+    """The therapist's own exercise, as if written in the exercise editor."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": server.database_url, "INSTANCE_PATH": server.workdir / "i"}
+    )
+    with app.app_context():
+        therapist = db.session.query(Therapist).filter_by(email="rivera@clinic.test").one()
+        db.session.add(CustomExercise(therapist_id=therapist.id, slug=data["id"], data=data))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def phone(browser, name: str):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    return context, page, FrameRecorder.attach(context, page, name)
+
+
+def pick(page, search: str, label: str) -> None:
+    """Find a feeling or need with the search box and tap its chip."""
+    box = page.locator("#concept-search")
+    box.fill(search)
+    page.locator("button.chip", has_text=re.compile(f"^{re.escape(label)}$")).click()
+    box.fill("")
+
+
+def chip(page, label: str):
+    return page.locator("button.chip", has_text=re.compile(f"^{re.escape(label)}$"))
+
+
+def join_by_link(
+    page,
+    url: str,
+    member: str | None = None,
+    *,
+    name: str = "",
+    role: str = "",
+    language: str = "en",
+    shot: str | None = None,
+) -> None:
+    page.goto(url)
+    if member:
+        page.get_by_label(member, exact=True).check()
+    else:
+        page.get_by_label("I'm someone else").check()
+        page.get_by_label("Your name").fill(name)
+        page.get_by_label("You are here as").select_option(role)
+    page.locator("select#language").select_option(language)
+    if shot:
+        screenshot(page, shot, full_page=True)
+    page.get_by_role("button", name="Join", exact=True).click()
+    page.wait_for_url(re.compile(r".*/s/[0-9a-f]+$"))
+
+
+def test_a_family_session_from_joining_to_the_end(server, browser):
+    add_custom_exercise(server, HEARD_IN_TURN)
+
+    # The therapist signs in, adds the family and opens a session from the console UI.
+    therapist = browser.new_context(**LAPTOP)
+    console = therapist.new_page()
+    console_wire = FrameRecorder.attach(therapist, console, "console")
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/families/new")
+    console.get_by_label("Family name").fill("Rivera-Lopez")
+    console.get_by_role("button", name="Add the family").click()
+    add_member = console.locator("form", has=console.get_by_role("heading", name="Add a member"))
+    for member, role in (("Dana", "parent"), ("Sam", "adolescent")):
+        add_member.get_by_label("Name they go by").fill(member)
+        add_member.get_by_label("Role").select_option(role)
+        add_member.get_by_role("button", name="Add", exact=True).click()
+        expect(console.locator(".flash")).to_contain_text(member)
+    console.get_by_role("link", name="Start a session").click()
+    console.get_by_label("Being heard in turn").check()
+    console.get_by_role("button", name="Open the session").click()
+    console.wait_for_url(re.compile(r".*/sessions/[0-9a-f]+$"))
+    join_url = console.locator("#join-panel .url").inner_text().strip()
+    code = console.locator("#join-panel .code").inner_text().strip()
+    display_link = console.locator("a.url").get_attribute("href")
+    assert join_url.endswith(code.replace("-", "")) or code in join_url
+    expect(console.locator("#phase-line")).to_have_text("In the lobby")
+
+    # The room display shows the join code while people arrive.
+    room = browser.new_context(**TV)
+    display = room.new_page()
+    display_wire = FrameRecorder.attach(room, display, "display")
+    display.goto(display_link)
+    expect(display.locator("#display-lobby .code")).to_have_text(code)
+
+    # Sam scans the QR (its URL), Dana types the code, Leo joins as someone new, in Spanish.
+    sam_context, sam, sam_wire = phone(browser, "Sam's phone")
+    join_by_link(sam, join_url, "Sam")
+    dana_context, dana, dana_wire = phone(browser, "Dana's phone")
+    dana.goto(f"{server.url}/join")
+    dana.get_by_label("Session code").fill(code.lower().replace("-", " "))
+    screenshot(dana, "join-code")
+    dana.get_by_role("button", name="Continue").click()
+    join_by_link(dana, dana.url, "Dana")
+    leo_context, leo, leo_wire = phone(browser, "Leo's phone")
+    join_by_link(leo, join_url, name="Leo", role="other", language="es", shot="join-form")
+
+    expect(console.locator("#people .person.is-connected")).to_have_count(3)
+    expect(display.locator("#arrived li")).to_have_count(3)
+    expect(sam.locator("#lobby .person")).to_have_count(3)
+    expect(leo.get_by_role("button", name="Necesito un descanso")).to_be_visible()
+
+    # Sam switches his phone to Spanish and back: the screen follows his choice.
+    sam.get_by_role("button", name="Español").click()
+    expect(sam.get_by_role("heading", name="Hola, Sam")).to_be_visible()
+    expect(sam.locator("html")).to_have_attribute("lang", "es")
+    sam.get_by_role("button", name="English").click()
+    expect(sam.get_by_role("heading", name="Welcome, Sam")).to_be_visible()
+    screenshot(sam, "participant-lobby")
+    screenshot(console, "console-lobby")
+    screenshot(display, "display-lobby")
+    for page, where in (
+        (sam, "phone lobby"),
+        (console, "console lobby"),
+        (display, "display lobby"),
+    ):
+        assert_accessible(page, where)
+
+    # The therapist opens the step; each phone gets the prompt for its role.
+    console.get_by_role("button", name="Open the first step").click()
+    expect(sam.locator("#prompt")).to_have_text("What has it been like for you at home lately?")
+    expect(dana.locator("#prompt")).to_have_text(
+        "What has it been like for you as a parent lately?"
+    )
+    expect(leo.locator("#prompt")).to_have_text("¿Cómo te has sentido en la familia últimamente?")
+    expect(sam.locator("#privacy-note")).to_contain_text("Your therapist sees your answer first")
+    expect(display.locator("#answering li")).to_have_count(3)
+
+    # Sam starts writing. A first draft is saved on the server (the therapist only learns that
+    # Sam is writing), then Sam rewrites it and answers with chips and text.
+    pick(sam, "hurt", "hurt")
+    pick(sam, "listen", "to be listened to")
+    pick(sam, "trusted", "to be trusted")
+    expect(chip(sam, "hurt")).to_have_attribute("aria-pressed", "true")
+    sam.get_by_label("In your own words").fill("SAMDRAFTONLY first thoughts")
+    expect(console.locator("[data-person] .status-writing")).to_have_count(1)
+    sam.get_by_label("In your own words").fill("SAMPLANT1 I miss our talks at dinner")
+    expect(sam.locator("#answer-text-count")).to_have_text("36 of 300 characters")
+    sam.set_viewport_size({"width": 360, "height": 740})
+    assert horizontal_overflow(sam) == 0, "the composer is wider than a 360 px phone"
+    screenshot(sam, "participant-composer-360", top=True)
+    sam.set_viewport_size(PHONE["viewport"])
+    assert small_touch_targets(sam) == []
+    screenshot(sam, "participant-composer", top=True)
+    screenshot(sam, "participant-composer-full", full_page=True)
+    assert_accessible(sam, "phone composer")
+    sam.get_by_role("button", name="Send my answer").click()
+    expect(sam.get_by_role("heading", name="Your answer is with your therapist")).to_be_focused()
+    screenshot(sam, "participant-sent")
+    assert_accessible(sam, "phone answer sent")
+
+    # Sam may still change the answer while the step is open.
+    sam.get_by_role("button", name="Change my answer").click()
+    pick(sam, "tired", "tired")
+    sam.get_by_role("button", name="Send my changes").click()
+    expect(sam.locator("#sent")).to_contain_text("tired")
+
+    # Dana answers; Leo answers in Spanish, for the therapist only.
+    # Chips are real buttons: the keyboard works as well as a finger.
+    dana.locator("#concept-search").fill("worried")
+    chip(dana, "worried").focus()
+    dana.keyboard.press("Space")
+    expect(chip(dana, "worried")).to_have_attribute("aria-pressed", "true")
+    dana.locator("#concept-search").fill("")
+    pick(dana, "listen", "to be listened to")
+    pick(dana, "peace", "peace at home")
+    dana.get_by_label("In your own words").fill("DANAPLANT2 I worry when we argue")
+    dana.get_by_role("button", name="Send my answer").click()
+    pick(leo, "cansado", "cansado/a")
+    pick(leo, "escuchen", "que me escuchen")
+    leo.get_by_label("Con tus palabras").fill("LEOSECRET3 only for the therapist")
+    leo.get_by_label("Solo para mi terapeuta").check()
+    screenshot(leo, "participant-composer-es", top=True)
+    leo.get_by_role("button", name="Enviar mi respuesta").click()
+    expect(leo.get_by_role("heading", name="Tu respuesta ya la tiene tu terapeuta")).to_be_visible()
+
+    # Everyone sees who has answered, never what; the therapist sees every answer.
+    expect(sam.locator("#answered .person.is-good")).to_have_count(3)
+    expect(display.locator("#answering li.is-on")).to_have_count(3)
+    answers = console.locator(".private-answer")
+    expect(answers).to_have_count(3)
+    expect(answers.filter(has_text="Leo")).to_contain_text("Therapist only")
+    expect(answers.filter(has_text="Sam")).to_contain_text("SAMPLANT1")
+    screenshot(console, "console-collecting")
+    assert_accessible(console, "console collecting")
+    assert_accessible(display, "display collecting")
+    assert sam_wire.saw("SAMPLANT1") and leo_wire.saw("LEOSECRET3"), "the recorders see frames"
+
+    # Nothing unrevealed has reached another phone or the display.
+    before_reveal = {wire: wire.mark() for wire in (dana_wire, leo_wire, display_wire)}
+    for wire in (dana_wire, leo_wire, display_wire):
+        wire.assert_never("SAMPLANT1")
+    for wire in (sam_wire, leo_wire, display_wire):
+        wire.assert_never("DANAPLANT2")
+
+    # Sam's turn: revealed everywhere; Dana (the parent) is asked to say back what she heard.
+    console.get_by_role("button", name="Reveal next: Sam").click()
+    expect(dana.locator("#current .reveal-card")).to_contain_text("SAMPLANT1")
+    expect(display.locator("#current-card")).to_contain_text("SAMPLANT1")
+    expect(display.locator("#current-card")).to_contain_text("to be listened to")
+    expect(leo.locator("#current .reveal-card")).to_contain_text("SAMPLANT1")
+    for wire, mark in before_reveal.items():
+        wire.assert_never("SAMPLANT1", until=mark)
+    expect(dana.get_by_role("heading", name="Your turn to listen")).to_be_visible()
+    dana.get_by_label("What I heard you say").fill("DANAHEARD4 you miss talking with us")
+    screenshot(dana, "participant-listening")
+    assert_accessible(dana, "phone listening")
+    dana.get_by_role("button", name="Send to my therapist").click()
+    expect(dana.locator("#listen")).to_contain_text("Sent. Your therapist will show it")
+    expect(console.locator("#current-turn")).to_contain_text("DANAHEARD4")
+    for wire in (sam_wire, leo_wire, display_wire):
+        wire.assert_never("DANAHEARD4")
+    console.get_by_role("button", name="Show the reflection to everyone").click()
+    expect(display.locator("#current-card")).to_contain_text("DANAHEARD4")
+    expect(sam.get_by_role("heading", name="Is that what you meant?")).to_be_visible()
+    sam.get_by_role("button", name="Partly").click()
+    sam.get_by_label("Anything to add or correct?").fill("SAMCLARIFY5 it's dinner most of all")
+    screenshot(sam, "participant-confirm")
+    assert_accessible(sam, "phone confirming")
+    sam.get_by_role("button", name="Send", exact=True).click()
+    expect(sam.locator("#confirm")).to_contain_text("You said: Partly")
+    expect(display.locator("#current-card")).to_contain_text("Sam: Partly")
+    expect(console.locator("#timeline")).to_contain_text("SAMCLARIFY5")
+
+    # Dana's turn, with Leo chosen by the therapist to reflect back.
+    before_dana = {wire: wire.mark() for wire in (sam_wire, leo_wire, display_wire)}
+    console.locator("#answers").get_by_label("Who says back what they heard").select_option(
+        label="Leo (family member)"
+    )
+    console.get_by_role("button", name="Reveal next: Dana").click()
+    expect(leo.get_by_role("heading", name="Te toca escuchar")).to_be_visible()
+    for wire, mark in before_dana.items():
+        wire.assert_never("DANAPLANT2", until=mark)
+    leo.get_by_label("Lo que te he escuchado decir").fill("LEOHEARD6 te preocupan las peleas")
+    leo.get_by_role("button", name="Enviar a mi terapeuta").click()
+    expect(console.locator("#current-turn")).to_contain_text("LEOHEARD6")
+    for wire in (sam_wire, dana_wire, display_wire):
+        wire.assert_never("LEOHEARD6")
+    console.get_by_role("button", name="Show the reflection to everyone").click()
+    dana.get_by_role("button", name="Yes, that's it").click()
+    dana.get_by_role("button", name="Send", exact=True).click()
+    expect(display.locator("#current-card")).to_contain_text("Dana: Yes, that's it")
+    screenshot(display, "display-reveal")
+    assert_accessible(display, "display reveal")
+
+    # Leo's answer is for the therapist only: there is nobody left to reveal.
+    expect(console.locator("#answers")).to_contain_text("Everyone has had their turn")
+    leo_answer = answers.filter(has_text="Leo")
+    expect(leo_answer.get_by_role("button", name=re.compile("Reveal"))).to_have_count(0)
+
+    # Shared ground: the need both revealed answers named.
+    console.get_by_role("button", name="Show shared ground").click()
+    expect(sam.locator("#shared")).to_contain_text("to be listened to")
+    expect(leo.locator("#shared")).to_contain_text("que me escuchen")
+    expect(display.locator("#display-shared")).to_contain_text("to be listened to")
+    screenshot(sam, "participant-reveals", full_page=True)
+    screenshot(console, "console-revealing", full_page=True)
+    assert_accessible(sam, "phone reveals")
+    assert_accessible(console, "console revealing")
+
+    # A private note stays with the therapist.
+    console.get_by_label("Note", exact=True).fill("NOTEPLANT7 Leo seemed tired")
+    console.get_by_role("button", name="Add note").click()
+    expect(console.locator("#notes")).to_contain_text("NOTEPLANT7")
+
+    # Leo asks for a break; the console makes it stand out; the therapist pauses the room.
+    leo.get_by_role("button", name="Necesito un descanso").click()
+    expect(leo.locator("#break-note")).to_contain_text("terapeuta")
+    alert = console.locator("#breaks .break-alert")
+    expect(alert).to_contain_text("Leo asked for a break")
+    screenshot(console, "console-break")
+    alert.get_by_role("button", name="Pause the room").click()
+    expect(sam.get_by_role("heading", name="A short pause")).to_be_visible()
+    expect(leo.get_by_role("heading", name="Una pequeña pausa")).to_be_visible()
+    expect(display.locator("#display-paused")).to_be_visible()
+    screenshot(sam, "participant-paused")
+    assert_accessible(sam, "phone paused")
+    console.get_by_role("button", name="Resume").click()
+    expect(sam.locator("#shared")).to_contain_text("to be listened to")
+    expect(console.locator("#breaks")).to_be_hidden()
+    expect(leo.get_by_role("button", name="Necesito un descanso")).to_have_attribute(
+        "aria-disabled", "false"
+    )
+
+    # The therapist ends the session, after confirming.
+    console.get_by_role("button", name="End the session").click()
+    expect(console.get_by_role("button", name="Yes, end it")).to_be_focused()
+    console.get_by_role("button", name="Yes, end it").click()
+    for page in (sam, dana):
+        expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    expect(leo.get_by_role("heading", name="Gracias")).to_be_visible()
+    expect(display.locator("#display-ended")).to_be_visible()
+    expect(console.locator("#ended-panel")).to_be_visible()
+    screenshot(sam, "participant-ended")
+    assert_accessible(sam, "phone ended")
+    kept = sam.evaluate("Object.keys(localStorage).filter(k => k.startsWith('facilitator:draft:'))")
+    assert kept == [], "nothing of an ended session stays on the phone"
+
+    # Over the whole session: therapist-only words, notes and drafts never left their owners.
+    for wire in (sam_wire, dana_wire, display_wire):
+        wire.assert_never("LEOSECRET3")
+    for wire in (sam_wire, dana_wire, leo_wire, display_wire):
+        wire.assert_never("NOTEPLANT7")
+    for wire in (console_wire, dana_wire, leo_wire, display_wire):
+        wire.assert_never("SAMDRAFTONLY")
+    assert console_wire.saw("NOTEPLANT7")
+    for context in (therapist, room, sam_context, dana_context, leo_context):
+        context.close()
+
+
+def test_a_phone_keeps_its_words_offline_and_across_a_reload(server, browser):
+    keys = server.open_session(family_members=[("Ana", "parent"), ("Theo", "adolescent")])
+    therapist = browser.new_context(**LAPTOP)
+    console = therapist.new_page()
+    sign_in(console, server.url)
+    console.goto(f"{server.url}/sessions/{keys['id']}")
+    join_url = f"{server.url}/join/{keys['join_code'].replace('-', '')}"
+
+    theo_context, theo, _ = phone(browser, "Theo's phone")
+    join_by_link(theo, join_url, "Theo")
+    ana_context, ana, _ = phone(browser, "Ana's phone")
+    join_by_link(ana, join_url, "Ana")
+    console.get_by_role("button", name="Open the first step").click()
+
+    # Theo is half-way through an answer when the network drops.
+    text = theo.locator("#answer-text")
+    pick(theo, "nervous", "nervous")
+    text.fill("I was going to say")
+    theo_context.set_offline(True)
+    expect(theo.locator("#connection")).to_be_visible()
+    expect(theo.locator("#connection")).to_contain_text("Reconnecting")
+    text.press_sequentially(" that I miss you", delay=10)
+    pick(theo, "hopeful", "hopeful")
+
+    # Meanwhile Ana answers: Theo's view is behind until he is back.
+    pick(ana, "hopeful", "hopeful")
+    ana.get_by_role("button", name="Send my answer").click()
+    expect(console.locator(".private-answer")).to_have_count(1)
+
+    theo_context.set_offline(False)
+    expect(theo.locator("#connection")).to_be_hidden(timeout=15000)
+    expect(text).to_have_value("I was going to say that I miss you")
+    expect(chip(theo, "nervous")).to_have_attribute("aria-pressed", "true")
+    expect(chip(theo, "hopeful")).to_have_attribute("aria-pressed", "true")
+    expect(theo.locator("#answered .person.is-good")).to_contain_text("Ana")
+    # What he typed offline reached the server once he was back.
+    expect(console.locator("[data-person] .status-writing")).to_have_count(1)
+
+    # A reload straight after typing (before the draft is sent) keeps the newest words.
+    text.press_sequentially(" a lot", delay=5)
+    theo.reload()
+    text = theo.locator("#answer-text")
+    expect(text).to_have_value("I was going to say that I miss you a lot")
+    expect(chip(theo, "nervous")).to_have_attribute("aria-pressed", "true")
+    expect(theo.locator("#answered .person.is-good")).to_contain_text("Ana")
+    expect(theo.locator("#connection")).to_be_hidden()
+
+    # The server has the same draft: on a phone that lost its storage it comes back from there.
+    theo.wait_for_timeout(900)
+    theo.evaluate("localStorage.clear()")
+    theo.reload()
+    expect(theo.locator("#answer-text")).to_have_value("I was going to say that I miss you a lot")
+    expect(chip(theo, "hopeful")).to_have_attribute("aria-pressed", "true")
+
+    console.get_by_role("button", name="End the session").click()
+    console.get_by_role("button", name="Yes, end it").click()
+    expect(theo.get_by_role("heading", name="Thank you")).to_be_visible()
+    # A phone that comes back to an ended session is told so.
+    theo.reload()
+    expect(theo.get_by_role("heading", name=re.compile("ended|Thank you"))).to_be_visible()
+    for context in (therapist, theo_context, ana_context):
+        context.close()
+
+
+def test_the_chip_vocabulary_is_served_in_each_language(server):
+    catalogues = {}
+    for language in ("en", "es"):
+        response = requests.get(f"{server.url}/vocabulary/{language}.json", timeout=5)
+        assert response.status_code == 200
+        assert "max-age" in response.headers["Cache-Control"]
+        catalogue = response.json()
+        assert catalogue["language"] == language
+        catalogues[language] = {
+            concept["id"]: concept["label"]
+            for section in ("feelings", "needs")
+            for group in catalogue[section]
+            for concept in group["concepts"]
+        }
+    assert catalogues["en"]["listened_to"] == "to be listened to"
+    assert catalogues["es"]["listened_to"] == "que me escuchen"
+    assert catalogues["en"].keys() == catalogues["es"].keys()
+    assert requests.get(f"{server.url}/vocabulary/xx.json", timeout=5).status_code == 404
