@@ -34,7 +34,7 @@ echo "==> building the front-end bundle"
 npm run --silent build
 
 echo "==> compiling translations"
-.venv/bin/pybabel compile --use-fuzzy -q -d translations
+.venv/bin/pybabel compile -d translations
 
 echo "==> creating or migrating the database"
 .venv/bin/flask --app wsgi db upgrade
