@@ -61,8 +61,8 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres_url")
 
 
-def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
-    """Twelve phones join at once from two threads: every join survives (no lost update)."""
+def app_with_session(database_url: str, tmp_path):
+    """An app on `database_url` with its schema, a therapist, and one open session."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -77,6 +77,12 @@ def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
         db.session.add(therapist)
         db.session.commit()
         session_id = store.open_session(therapist, two_step_exercise()).id
+    return app, session_id
+
+
+def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
+    """Twelve phones join at once from two threads: every join survives (no lost update)."""
+    app, session_id = app_with_session(database_url, tmp_path)
 
     failures: list[BaseException] = []
 
@@ -105,20 +111,9 @@ def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
 
 
 def test_a_refused_command_on_postgresql_saves_nothing(postgres_url, tmp_path):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": postgres_url,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "SOCKETIO_ASYNC_MODE": "threading",
-        }
-    )
+    app, session_id = app_with_session(postgres_url, tmp_path)
     with app.app_context():
-        db.create_all()
-        therapist = Therapist(email="rivera@clinic.test", name="Dr. Rivera")
-        therapist.set_password("correct horse battery")
-        db.session.add(therapist)
-        db.session.commit()
-        live = store.open_session(therapist, two_step_exercise())
+        live = store.get_session(session_id)
         store.join(live, "Sam", "adolescent", "en")
         before = store.get_session(live.id).state
         with pytest.raises(domain.DomainError):
