@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import g
 
 from facilitator import create_app
 from facilitator.extensions import db
@@ -38,6 +39,13 @@ def app(tmp_path):
             "PUBLIC_URL": "http://clinic.test",
         }
     )
+
+    @app.before_request
+    def each_request_knows_its_own_browser() -> None:
+        # Tests hold one app context throughout, so Flask-Login would remember the last
+        # signed-in therapist across test clients; a real server forgets it after each request.
+        g.pop("_login_user", None)
+
     with app.app_context():
         db.create_all()
         yield app

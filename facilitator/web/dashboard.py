@@ -99,6 +99,16 @@ def qr_svg(url: str) -> bytes:
     return buffer.getvalue()
 
 
+def join_qr_response(live: LiveSession) -> Response:
+    """The session's join QR as an SVG response; 404 once the session has ended."""
+    info = store.session_info(live, base_url())
+    if info.join_url is None:
+        abort(404)
+    response = current_app.response_class(qr_svg(info.join_url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def display_url(live: LiveSession) -> str:
     return base_url() + url_for("display.show", display_token=live.display_token)
 
@@ -109,8 +119,9 @@ def index() -> str:
     open_sessions = db.session.scalars(
         mine.where(LiveSession.ended_at.is_(None)).order_by(LiveSession.created_at.desc())
     ).all()
+    # A rehearsal leaves no record, so once over it is not listed among past sessions.
     ended_sessions = db.session.scalars(
-        mine.where(LiveSession.ended_at.is_not(None))
+        mine.where(LiveSession.ended_at.is_not(None), LiveSession.rehearsal.is_(False))
         .order_by(LiveSession.ended_at.desc())
         .limit(RECENT_SESSIONS)
     ).all()
@@ -141,7 +152,11 @@ def family(family_id: int) -> str:
     family = own_family(family_id)
     sessions = db.session.scalars(
         select(LiveSession)
-        .where(LiveSession.family_id == family.id, LiveSession.therapist_id == current_user.id)
+        .where(
+            LiveSession.family_id == family.id,
+            LiveSession.therapist_id == current_user.id,
+            ~(LiveSession.rehearsal.is_(True) & LiveSession.ended_at.is_not(None)),
+        )
         .order_by(LiveSession.created_at.desc())
     ).all()
     return render_template(
@@ -274,13 +289,7 @@ def console(session_id: str) -> Response | str:
 
 @bp.route("/sessions/<session_id>/qr.svg")
 def join_qr(session_id: str) -> Response:
-    live = own_session(session_id)
-    info = store.session_info(live, base_url())
-    if info.join_url is None:
-        abort(404)
-    response = current_app.response_class(qr_svg(info.join_url), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return join_qr_response(own_session(session_id))
 
 
 @bp.route("/sessions/<session_id>/display-link")

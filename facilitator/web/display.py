@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 from werkzeug.wrappers import Response
 
 from facilitator.realtime.broadcast import base_url
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession
-from facilitator.web.dashboard import qr_svg
+from facilitator.web.dashboard import join_qr_response
 
 bp = Blueprint("display", __name__)
 
@@ -34,10 +34,4 @@ def show(display_token: str) -> str:
 @bp.route("/display/<display_token>/qr.svg")
 def join_qr(display_token: str) -> Response:
     """The join QR for the room's screen while people arrive; gone once the session ends."""
-    live = _session_for(display_token)
-    info = store.session_info(live, base_url())
-    if info.join_url is None:
-        abort(404)
-    response = current_app.response_class(qr_svg(info.join_url), mimetype="image/svg+xml")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return join_qr_response(_session_for(display_token))

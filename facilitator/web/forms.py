@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
@@ -119,6 +120,15 @@ class StartSessionForm(FlaskForm):
     )
     rehearsal = BooleanField(
         _l("Rehearsal: a practice run on your own. Nothing is kept afterwards."),
+    )
+
+
+class ImportExerciseForm(FlaskForm):
+    file = FileField(
+        _l("Exercise file"),
+        validators=[FileRequired(_l("Please choose a file."))],
+        description=_l("A YAML or JSON exercise file, up to 256 KB, e.g. one exported here."),
+        render_kw={"accept": ".yaml,.yml,.json,application/json,application/yaml,text/yaml"},
     )
 
 
