@@ -907,9 +907,9 @@ def test_every_string_of_the_pages_has_a_spanish_translation(tmp_path):
     from babel.messages.pofile import read_po
 
     extracted = tmp_path / "messages.pot"
+    extract = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location"]
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
-        + ["-k", "_l", "-k", "lazy_gettext", "-o", str(extracted), "--no-location", "."],
+        [sys.executable, "-m", "babel.messages.frontend", *extract, "-o", str(extracted), "."],
         cwd=PROJECT_ROOT,
         check=True,
         capture_output=True,
