@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
-    from facilitator import cli, extensions, i18n, security
+    from facilitator import cli, compression, extensions, i18n, security
     from facilitator.realtime import init_realtime
     from facilitator.web import register_blueprints
 
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    compression.init_app(app)
     register_blueprints(app)
     init_realtime(app)
     cli.init_app(app)

@@ -488,3 +488,18 @@ def test_the_chip_vocabulary_is_served_in_each_language(server):
     assert catalogues["es"]["listened_to"] == "que me escuchen"
     assert catalogues["en"].keys() == catalogues["es"].keys()
     assert requests.get(f"{server.url}/vocabulary/xx.json", timeout=5).status_code == 404
+
+
+def test_a_phones_first_load_stays_within_the_page_weight_budget(server, browser):
+    """What Chromium counts as received for the participant page's HTML, CSS and JS (the
+    Socket.IO client included), measured by the same code as scripts/measure_page_weight.py."""
+    from scripts.measure_page_weight import BUDGET_BYTES, measure
+
+    result = measure(server, browser)
+    kinds = {r["kind"] for r in result["resources"]}
+    assert {"document", "stylesheet", "script"} <= kinds
+    script = next(r for r in result["resources"] if r["path"].endswith("/participant.js"))
+    assert script["content_encoding"] in ("br", "zstd", "deflate")
+    page = next(r for r in result["resources"] if r["kind"] == "document")
+    assert page["content_encoding"] is None, "a page holding a token is never compressed"
+    assert result["html_css_js_transferred_bytes"] <= BUDGET_BYTES, result

@@ -930,6 +930,49 @@ def test_every_string_of_the_pages_has_a_spanish_translation(tmp_path):
 # --- Headers, errors and templates ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+@pytest.mark.parametrize("url", ["/static/css/live.css", "/vocabulary/es.json"])
+def test_what_every_phone_downloads_is_compressed(app, url, encoding):
+    import gzip
+    import zlib
+
+    import brotli
+
+    client = app.test_client()
+    plain = client.get(url).get_data()
+    # gzip is offered only where a whole body is compressed at once; a file streamed from disk
+    # gets brotli, zstd or deflate.
+    response = client.get(url, headers={"Accept-Encoding": f"{encoding}, deflate"})
+    assert response.status_code == 200
+    chosen = response.headers["Content-Encoding"]
+    assert chosen in (encoding, "deflate")
+    body = response.get_data()
+    unpacked = {"br": brotli.decompress, "gzip": gzip.decompress, "deflate": zlib.decompress}[
+        chosen
+    ](body)
+    assert unpacked == plain
+    assert len(body) < len(plain) / 2
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_pages_with_tokens_are_never_compressed(app, therapist, therapist_client):
+    """A page holding a token next to text someone typed is sent as it is (BREACH)."""
+    live = store.open_session(therapist, two_step_exercise())
+    phone, _ = join_as(app, live, name="Sam <b>", role="adolescent")
+    pages = [
+        (app.test_client(), "/login"),
+        (app.test_client(), "/join"),
+        (phone, f"/s/{live.id}"),
+        (therapist_client, f"/sessions/{live.id}"),
+        (therapist_client, "/exercises/new"),
+    ]
+    for client, url in pages:
+        response = client.get(url, headers={"Accept-Encoding": "br, zstd, gzip, deflate"})
+        assert response.status_code == 200, url
+        assert "Content-Encoding" not in response.headers, url
+    assert 'data-token="' in phone.get(f"/s/{live.id}").text
+
+
 @pytest.mark.parametrize("url", ["/login", "/join", "/no-such-page"])
 def test_every_page_has_the_security_headers(app, url):
     response = app.test_client().get(url)
