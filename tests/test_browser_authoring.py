@@ -152,10 +152,16 @@ def test_a_therapist_rehearses_an_exercise_as_the_family_would_and_nothing_is_ke
     screenshot(page, "rehearsal-reflected", full_page=True)
 
     # Ending the rehearsal ends it on every screen; afterwards it is nowhere to be found.
-    console.get_by_role("button", name="End the session").click()
+    expect(console.get_by_text("A rehearsal keeps nothing.")).to_be_visible()
+    console.get_by_role("button", name="End the rehearsal").click()
+    expect(console.get_by_text("End the rehearsal? Everything in it is discarded.")).to_be_visible()
     console.get_by_role("button", name="Yes, end it").click()
     expect(alex.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(parent.get_by_role("heading", name="Thank you")).to_be_visible()
+    expect(console.get_by_role("heading", name="The rehearsal has ended.")).to_be_visible()
+    screenshot(page, "rehearsal-ended")
+    console.get_by_role("link", name="Back to the exercises").click()
+    page.wait_for_url(f"{live_server.url}/exercises")
 
     page.goto(f"{live_server.url}/")
     body = page.inner_text("main")

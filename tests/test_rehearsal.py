@@ -116,6 +116,20 @@ def test_another_therapists_exercise_cannot_be_rehearsed(app, therapist_client, 
     assert only_session() is None
 
 
+def test_a_rehearsals_console_offers_no_record_and_leads_back_to_the_exercises(
+    therapist, therapist_client, rehearsal
+):
+    console = therapist_client.get(f"/sessions/{rehearsal.id}").get_data(as_text=True)
+    assert 'data-rehearsal="true"' in console
+    assert f"/sessions/{rehearsal.id}/record" not in console
+    assert 'href="/exercises" target="_top"' in console
+
+    real = store.open_session(therapist, two_step_exercise())
+    console = therapist_client.get(f"/sessions/{real.id}").get_data(as_text=True)
+    assert "data-rehearsal" not in console
+    assert f"/sessions/{real.id}/record" in console
+
+
 def test_a_real_session_has_no_rehearsal_page_or_stand_in_phones(app, therapist, therapist_client):
     family = Family(therapist_id=therapist.id, name="García family")
     db.session.add(family)

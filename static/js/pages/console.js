@@ -6,6 +6,8 @@ import { openLive, connectionBanner } from "../lib/live.js";
 import { answerBody, turnCard, sharedGroundCard, roleLabel, signature } from "../lib/cards.js";
 
 const root = document.getElementById("console");
+// A rehearsal is run exactly like a session, but the console calls it what it is.
+const rehearsal = root.dataset.rehearsal === "true";
 const t = strings(document.documentElement.lang);
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -122,7 +124,7 @@ function renderHead(v) {
       : button(t("pause"), () => act("pause"), { key: "pause" }));
   renderOnce(el.end, [confirmingEnd], () => {
     if (!confirmingEnd) {
-      return button(t("end"), () => {
+      return button(t(rehearsal ? "endRehearsal" : "end"), () => {
         confirmingEnd = true;
         regions.delete(el.end);
         render(view, view);
@@ -131,7 +133,7 @@ function renderHead(v) {
       }, { cls: "button danger", key: "end" });
     }
     return h("div", { class: "end-confirm", role: "group", "aria-labelledby": "end-question" },
-      h("p", { id: "end-question", text: t("endConfirm") }),
+      h("p", { id: "end-question", text: t(rehearsal ? "endRehearsalConfirm" : "endConfirm") }),
       button(t("endYes"), async () => {
         const ack = await act("end");
         if (ack.ok) showEnded();
@@ -343,7 +345,7 @@ function renderTimeline(v) {
 function renderNotes(v) {
   renderOnce(el.notes, [v.notes], () => [
     h("h2", { text: t("notes") }),
-    h("p", { class: "hint", text: t("notesHint") }),
+    h("p", { class: "hint", text: t(rehearsal ? "notesHintRehearsal" : "notesHint") }),
     v.notes.length ? h("ul", { class: "notes-list" }, v.notes.map((n) => h("li", { text: n.text }))) : null,
   ]);
 }
@@ -365,8 +367,10 @@ function showEnded() {
   for (const region of [el.breaks, el.answers, el.turn, el.shared, el.steps, el.people, el.pause, el.end]) {
     show(region, false);
   }
-  el.phase.textContent = t("ended");
+  el.phase.textContent = t(rehearsal ? "rehearsalEnded" : "ended");
   show($("ended-panel"), true);
   show(el.joinPanel, false);
   show(noteForm, false);
+  // The room display has nothing more to show, and the record is linked from the ended panel.
+  for (const id of ["display-panel", "record-so-far"]) show($(id), false);
 }
