@@ -18,18 +18,10 @@ import socket  # noqa: E402
 
 from facilitator import create_app  # noqa: E402
 from facilitator.extensions import socketio  # noqa: E402
+from facilitator.network import reachable_from_phones  # noqa: E402
 from facilitator.store import live as store  # noqa: E402
 
 PURGE_EVERY_SECONDS = 6 * 60 * 60
-
-
-def lan_addresses() -> list[str]:
-    """This machine's own network addresses, for phones on the same network."""
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return []
-    return sorted({info[4][0] for info in infos if not info[4][0].startswith("127.")})
 
 
 def purge_forever(app) -> None:
@@ -62,7 +54,7 @@ def main() -> None:
 
     print("\nFamily session facilitator is running.", flush=True)
     print(f"  On this computer:  http://127.0.0.1:{args.port}/", flush=True)
-    for address in lan_addresses():
+    for address in reachable_from_phones(args.host):
         print(f"  For phones on the same network:  http://{address}:{args.port}/", flush=True)
     print("Press Ctrl+C to stop.\n", flush=True)
     listener = eventlet.listen((args.host, args.port))

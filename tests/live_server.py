@@ -35,6 +35,7 @@ class LiveServer:
     workdir: Path
     database_url: str
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
     env_extra: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
 
@@ -114,7 +115,7 @@ class LiveServer:
                 "-m",
                 "facilitator.serve",
                 "--host",
-                "127.0.0.1",
+                self.host,
                 "--port",
                 str(self.port),
             ],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 import websocket
 
+from tests.conftest import need
 from tests.factories import two_step_exercise
+from tests.live_server import LiveServer
 from tests.socket_clients import Client, join_by_phone, therapist_cookie
 
 pytestmark = pytest.mark.server
@@ -138,3 +142,24 @@ def test_killing_the_server_mid_session_loses_nothing(live_server):
         maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "said before the crash")
     finally:
         close_all(therapist, display, *phones.values())
+
+
+def test_the_server_tells_which_addresses_phones_can_open(tmp_path):
+    """`scripts/run.sh` listens on every interface and prints the addresses for phones; each
+    printed address serves the app."""
+    server = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'lan.sqlite3'}", host="0.0.0.0")
+    server.prepare()
+    server.start()
+    try:
+        printed = re.findall(r"For phones on the same network:\s+(\S+)", server.log_text())
+        need(printed != [], "this machine has no network address besides loopback")
+        for url in printed:
+            assert not url.startswith("http://127."), url
+            assert requests.get(f"{url}login", timeout=5).status_code == 200, url
+    finally:
+        server.stop()
+
+
+def test_a_server_kept_to_this_computer_offers_no_address_to_phones(live_server):
+    assert "For phones on the same network" not in live_server.log_text()
+    assert f"On this computer:  http://127.0.0.1:{live_server.port}/" in live_server.log_text()
