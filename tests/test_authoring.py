@@ -595,3 +595,29 @@ def test_the_pages_are_in_spanish_with_lang_es(therapist_client, custom):
     assert "Guardar el ejercicio" in editor
     importer = text(therapist_client.get("/exercises/import?lang=es"))
     assert "Importar un ejercicio" in importer
+
+
+def test_mistakes_are_explained_in_the_therapists_language(therapist_client):
+    therapist_client.get("/exercises?lang=es")  # the browser now remembers Spanish
+    fields = filled(
+        a_good_form(therapist_client),
+        title__es="   ",
+        steps__0__feelings__min="4",
+        steps__0__feelings__max="2",
+        steps__0__needs__max="once",
+    )
+    page = save(therapist_client, fields).get_data(as_text=True)
+    assert "debe ser al menos el mínimo (4)" in container(page, "steps-0-feelings-max-field")
+    assert "no puede estar vacío" in container(page, "title-es-field")
+    assert "debe ser un número entero, no texto ('once')" in container(
+        page, "steps-0-needs-max-field"
+    )
+    assert "must" not in page
+
+    broken = "format: 1\nid: mine\ntitle: [a, list]\ndescription: {en: x, es: y}\nsteps: []\n"
+    problems = container(
+        upload(therapist_client, broken, "mine.yaml").get_data(as_text=True), "import-problems"
+    )
+    assert "debe ser un mapa (un texto por idioma: en, es), no una lista" in problems
+    assert "debe tener al menos un paso" in problems
+    assert custom_count() == 0

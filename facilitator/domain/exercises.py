@@ -98,15 +98,60 @@ _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
 
+def N_(message: str) -> str:
+    """Marks a message for the translation catalogue; the pages translate it when shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words that go inside a message and are translated with it: `a list`, `text ('x')`."""
+
+    message: str
+    params: dict[str, str | int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+
+@dataclass(frozen=True)
+class ExerciseProblem:
+    """One problem: where (`steps[1].feelings.max`; "" for the whole exercise, None for a
+    remark about the list itself) and what, as an English message with %(name)s parameters."""
+
+    path: str | None
+    message: str
+    params: dict[str, str | int | Phrase] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.text
+        return f"{self.path or 'exercise'}: {self.text}"
+
+
 class ExerciseError(ValueError):
     """An exercise that cannot be used, with every problem found, each starting with its path."""
 
-    def __init__(self, errors: list[str]):
-        self.errors = list(errors)
+    def __init__(self, problems: list[ExerciseProblem] | list[str]):
+        self.problems = [
+            problem if isinstance(problem, ExerciseProblem) else _problem_from_line(problem)
+            for problem in problems
+        ]
+        self.errors = [str(problem) for problem in self.problems]
         super().__init__("\n".join(self.errors))
 
-    def __reduce__(self) -> tuple[type[ExerciseError], tuple[list[str]]]:
-        return (type(self), (self.errors,))
+    def __reduce__(self) -> tuple[type[ExerciseError], tuple[list[ExerciseProblem]]]:
+        return (type(self), (self.problems,))
+
+
+def _problem_from_line(line: str) -> ExerciseProblem:
+    """`file: is empty` as a problem at `file`; a line without a path is about the whole."""
+    path, _, message = line.partition(": ")
+    return ExerciseProblem(path, message) if message else ExerciseProblem(None, line)
 
 
 # --- reading a dict ----------------------------------------------------------------------------
@@ -121,34 +166,34 @@ def exercise_from_dict(data: object) -> Exercise:
     return exercise
 
 
-def _describe(value: object) -> str:
+def _describe(value: object) -> Phrase:
     """What a value is, in words a therapist editing a file would recognise."""
     if value is None:
-        return "empty (null)"
+        return Phrase(N_("empty (null)"))
     if isinstance(value, bool):
-        return f"true/false ({'true' if value else 'false'})"
+        return Phrase(N_("true/false (%(value)s)"), {"value": "true" if value else "false"})
     if isinstance(value, int):
         if value.bit_length() > 64:
-            return "a very large number"
-        return f"a number ({value})"
+            return Phrase(N_("a very large number"))
+        return Phrase(N_("a number (%(value)s)"), {"value": value})
     if isinstance(value, float):
-        return f"a decimal number ({value!r})"
+        return Phrase(N_("a decimal number (%(value)s)"), {"value": repr(value)})
     if isinstance(value, str):
-        return f"text ({_quote(value)})"
+        return Phrase(N_("text (%(text)s)"), {"text": _quote(value)})
     if isinstance(value, dict):
-        return "a mapping"
+        return Phrase(N_("a mapping"))
     if isinstance(value, list | tuple):
-        return "a list"
+        return Phrase(N_("a list"))
     if isinstance(value, bytes | bytearray):
-        return "binary data"
-    return f"a {type(value).__name__}"
+        return Phrase(N_("binary data"))
+    return Phrase(N_("a value of type %(type)s"), {"type": type(value).__name__})
 
 
 def _quote(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def _show_key(key: object) -> str:
+def _show_key(key: object) -> str | Phrase:
     return _quote(key) if isinstance(key, str) else _describe(key)
 
 
@@ -160,23 +205,31 @@ class _Checker:
     """Walks the file form once, collecting every problem and building what is valid."""
 
     def __init__(self) -> None:
-        self.errors: list[str] = []
+        self.errors: list[ExerciseProblem] = []
 
-    def fail(self, path: str, message: str) -> None:
-        self.errors.append(f"{path or 'exercise'}: {message}")
+    def fail(self, path: str, message: str, **params: str | int | Phrase) -> None:
+        self.errors.append(ExerciseProblem(path, message, params))
 
-    def report(self) -> list[str]:
+    def report(self) -> list[ExerciseProblem]:
         if len(self.errors) <= MAX_ERRORS:
             return self.errors
         hidden = len(self.errors) - MAX_ERRORS
-        return [*self.errors[:MAX_ERRORS], f"…and {hidden} more problems"]
+        more = ExerciseProblem(None, N_("…and %(count)s more problems"), {"count": hidden})
+        return [*self.errors[:MAX_ERRORS], more]
 
     # -- shapes --
 
-    def mapping(self, value: object, path: str, what: str = "") -> dict[Any, Any] | None:
+    def mapping(self, value: object, path: str, what: str | Phrase = "") -> dict[Any, Any] | None:
         if not isinstance(value, dict):
-            expected = f"a mapping ({what})" if what else "a mapping"
-            self.fail(path, f"must be {expected}, not {_describe(value)}")
+            if what:
+                self.fail(
+                    path,
+                    N_("must be a mapping (%(keys)s), not %(value)s"),
+                    keys=what,
+                    value=_describe(value),
+                )
+            else:
+                self.fail(path, N_("must be a mapping, not %(value)s"), value=_describe(value))
             return None
         return value
 
@@ -195,27 +248,37 @@ class _Checker:
         known = required + optional
         for key in data:
             if key not in known:
-                hint = ""
-                if isinstance(key, str):
-                    close = difflib.get_close_matches(key, known, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.fail(path, f"unknown key {_show_key(key)}{hint}")
+                close = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
+                if close:
+                    self.fail(
+                        path,
+                        N_("unknown key %(key)s (did you mean %(close)s?)"),
+                        key=_show_key(key),
+                        close=repr(close[0]),
+                    )
+                else:
+                    self.fail(path, N_("unknown key %(key)s"), key=_show_key(key))
         for key in required:
             if key not in data:
-                self.fail(_join(path, key), "missing")
+                self.fail(_join(path, key), N_("missing"))
         return data
 
     def text(self, value: object, path: str) -> str | None:
         if not isinstance(value, str):
-            self.fail(path, f"must be text, not {_describe(value)}")
+            self.fail(path, N_("must be text, not %(value)s"), value=_describe(value))
             return None
         # Browsers and some editors send CRLF; a file read through YAML never contains CR.
         text = value.replace("\r\n", "\n").replace("\r", "\n")
         if not text.strip():
-            self.fail(path, "must not be empty")
+            self.fail(path, N_("must not be empty"))
             return None
         if len(text) > MAX_TEXT_LENGTH:
-            self.fail(path, f"too long ({len(text)} characters; at most {MAX_TEXT_LENGTH})")
+            self.fail(
+                path,
+                N_("too long (%(length)s characters; at most %(max)s)"),
+                length=len(text),
+                max=MAX_TEXT_LENGTH,
+            )
             return None
         for character in text:
             if character in _ALLOWED_CONTROLS:
@@ -226,14 +289,19 @@ class _Checker:
             ):
                 self.fail(
                     path,
-                    f"contains a control character (U+{ord(character):04X}); "
-                    "only line breaks and tabs are allowed",
+                    N_(
+                        "contains a control character (%(code)s); "
+                        "only line breaks and tabs are allowed"
+                    ),
+                    code=f"U+{ord(character):04X}",
                 )
                 return None
         return text
 
     def localized(self, value: object, path: str) -> Localized | None:
-        what = "one text per language: " + ", ".join(LANGUAGES)
+        what = Phrase(
+            N_("one text per language: %(languages)s"), {"languages": ", ".join(LANGUAGES)}
+        )
         texts = self.mapping(value, path, what=what)
         if texts is None:
             return None
@@ -243,13 +311,14 @@ class _Checker:
             if language not in LANGUAGES:
                 self.fail(
                     path,
-                    f"unknown language {_show_key(language)} "
-                    f"(languages are {', '.join(LANGUAGES)})",
+                    N_("unknown language %(language)s (languages are %(languages)s)"),
+                    language=_show_key(language),
+                    languages=", ".join(LANGUAGES),
                 )
                 valid = False
         for language in LANGUAGES:
             if language not in texts:
-                self.fail(_join(path, language), "missing")
+                self.fail(_join(path, language), N_("missing"))
                 valid = False
                 continue
             text = self.text(texts[language], _join(path, language))
@@ -261,25 +330,34 @@ class _Checker:
 
     def whole_number(self, value: object, path: str, low: int, high: int) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, f"must be a whole number, not {_describe(value)}")
+            self.fail(path, N_("must be a whole number, not %(value)s"), value=_describe(value))
             return None
         if value < low:
-            bound = f"{low} or more" if low == 0 else f"at least {low}"
-            self.fail(path, f"must be {bound} (got {_describe_number(value)})")
+            message = (
+                N_("must be %(low)s or more (got %(value)s)")
+                if low == 0
+                else N_("must be at least %(low)s (got %(value)s)")
+            )
+            self.fail(path, message, low=low, value=_describe_number(value))
             return None
         if value > high:
-            self.fail(path, f"must be at most {high} (got {_describe_number(value)})")
+            self.fail(
+                path,
+                N_("must be at most %(high)s (got %(value)s)"),
+                high=high,
+                value=_describe_number(value),
+            )
             return None
         return value
 
     def choice(self, value: object, path: str, options: tuple[str, ...]) -> str | None:
         if isinstance(value, str) and value in options:
             return value
-        hint = ""
+        message = N_("must be one of %(options)s, not %(value)s")
         if value is False and "off" in options:
             # Other YAML readers turn a bare off into false.
-            hint = "; write 'off' in quotes"
-        self.fail(path, f"must be one of {', '.join(options)}, not {_describe(value)}{hint}")
+            message = N_("must be one of %(options)s, not %(value)s; write 'off' in quotes")
+        self.fail(path, message, options=", ".join(options), value=_describe(value))
         return None
 
     def identifier(self, value: object, path: str) -> str | None:
@@ -288,30 +366,48 @@ class _Checker:
         shown = _quote(value) if isinstance(value, str) else _describe(value)
         self.fail(
             path,
-            "must be 2 to 63 lowercase letters, digits or hyphens, starting with a letter "
-            f"or digit (got {shown})",
+            N_(
+                "must be 2 to 63 lowercase letters, digits or hyphens, starting with a letter "
+                "or digit (got %(value)s)"
+            ),
+            value=shown,
         )
         return None
 
     def roles(self, value: object, path: str) -> tuple[Role, ...] | None:
         if not isinstance(value, list | tuple):
-            self.fail(path, f"must be a list of roles ({', '.join(ROLES)}), not {_describe(value)}")
+            self.fail(
+                path,
+                N_("must be a list of roles (%(roles)s), not %(value)s"),
+                roles=", ".join(ROLES),
+                value=_describe(value),
+            )
             return None
         if not value:
-            self.fail(path, "must name at least one role")
+            self.fail(path, N_("must name at least one role"))
             return None
         roles: list[Role] = []
         valid = True
         for index, role in enumerate(value):
             where = f"{path}[{index}]"
             if not isinstance(role, str):
-                self.fail(where, f"must be a role ({', '.join(ROLES)}), not {_describe(role)}")
+                self.fail(
+                    where,
+                    N_("must be a role (%(roles)s), not %(value)s"),
+                    roles=", ".join(ROLES),
+                    value=_describe(role),
+                )
                 valid = False
             elif role not in ROLES:
-                self.fail(where, f"unknown role {_quote(role)} (roles are {', '.join(ROLES)})")
+                self.fail(
+                    where,
+                    N_("unknown role %(role)s (roles are %(roles)s)"),
+                    role=_quote(role),
+                    roles=", ".join(ROLES),
+                )
                 valid = False
             elif role in roles:
-                self.fail(where, f"{role!r} is listed twice")
+                self.fail(where, N_("%(role)s is listed twice"), role=repr(role))
                 valid = False
             else:
                 roles.append(cast(Role, role))
@@ -321,25 +417,38 @@ class _Checker:
 
     def exercise(self, data: object) -> Exercise | None:
         if not isinstance(data, dict):
-            self.fail(_ROOT, f"must be a mapping (format, id, title, ...), not {_describe(data)}")
+            self.fail(
+                _ROOT,
+                N_("must be a mapping (%(keys)s), not %(value)s"),
+                keys="format, id, title, ...",
+                value=_describe(data),
+            )
             return None
         if "format" in data:
             version = data["format"]
             if isinstance(version, bool) or not isinstance(version, int):
                 self.fail(
-                    "format", f"must be the number {FORMAT_VERSION}, not {_describe(version)}"
+                    "format",
+                    N_("must be the number %(version)s, not %(value)s"),
+                    version=FORMAT_VERSION,
+                    value=_describe(version),
                 )
             elif version != FORMAT_VERSION:
                 # A different version may mean different keys: listing them all as unknown would
                 # only hide the one problem that matters.
                 self.fail(
                     "format",
-                    f"unsupported version {_describe_number(version)} "
-                    f"(this app reads version {FORMAT_VERSION})",
+                    N_("unsupported version %(value)s (this app reads version %(version)s)"),
+                    value=_describe_number(version),
+                    version=FORMAT_VERSION,
                 )
                 return None
         else:
-            self.fail("format", f"missing (write 'format: {FORMAT_VERSION}' at the top)")
+            self.fail(
+                "format",
+                N_("missing (write 'format: %(version)s' at the top)"),
+                version=FORMAT_VERSION,
+            )
         self.keyed(data, _ROOT, required=_EXERCISE_REQUIRED, optional=("format",))
         exercise_id = self.identifier(data["id"], "id") if "id" in data else None
         title = self.localized(data["title"], "title") if "title" in data else None
@@ -353,17 +462,21 @@ class _Checker:
 
     def steps(self, value: object) -> tuple[Step, ...] | None:
         if not isinstance(value, list | tuple):
-            self.fail("steps", f"must be a list of steps, not {_describe(value)}")
+            self.fail("steps", N_("must be a list of steps, not %(value)s"), value=_describe(value))
             return None
         if not value:
-            self.fail("steps", "must have at least one step")
+            self.fail("steps", N_("must have at least one step"))
             return None
         valid = True
         if len(value) > MAX_STEPS:
             self.fail(
                 "steps",
-                f"too many steps ({len(value)}; at most {MAX_STEPS}); "
-                f"only the first {MAX_STEPS} were checked",
+                N_(
+                    "too many steps (%(count)s; at most %(max)s); "
+                    "only the first %(max)s were checked"
+                ),
+                count=len(value),
+                max=MAX_STEPS,
             )
             valid = False
         steps: list[Step] = []
@@ -382,7 +495,9 @@ class _Checker:
                 if step_id in first_use:
                     self.fail(
                         f"{path}.id",
-                        f"duplicate step id {_quote(step_id)} (also steps[{first_use[step_id]}])",
+                        N_("duplicate step id %(id)s (also %(other)s)"),
+                        id=_quote(step_id),
+                        other=f"steps[{first_use[step_id]}]",
                     )
                     valid = False
                 else:
@@ -423,13 +538,17 @@ class _Checker:
         if answered_by is not None and reveal_order is not None:
             unrevealed = [role for role in answered_by if role not in reveal_order]
             for role in unrevealed:
-                self.fail(where("reveal_order"), f"missing {role!r}, who answers this step")
+                self.fail(
+                    where("reveal_order"),
+                    N_("missing %(role)s, who answers this step"),
+                    role=repr(role),
+                )
             if unrevealed:
                 reveal_order = None
         if follow_up == "reply" and request is not None and request.mode == "off":
             self.fail(
                 where("follow_up"),
-                "'reply' needs a request to reply to: set request.mode to optional or required",
+                N_("'reply' needs a request to reply to: set request.mode to optional or required"),
             )
             follow_up = None
         if (
@@ -443,7 +562,7 @@ class _Checker:
             and request.mode == "off"
         ):
             self.fail(
-                path, "asks nothing: turn on feelings or needs (max above 0), text or request"
+                path, N_("asks nothing: turn on feelings or needs (max above 0), text or request")
             )
             return None
 
@@ -476,19 +595,27 @@ class _Checker:
     def prompts(
         self, value: object, path: str, answered_by: tuple[Role, ...] | None
     ) -> dict[Role, Localized] | None:
-        data = self.mapping(value, path, what="one prompt per answering role")
+        data = self.mapping(value, path, what=Phrase(N_("one prompt per answering role")))
         if data is None:
             return None
         valid = True
         for role in data:
             if role not in ROLES:
-                self.fail(path, f"unknown role {_show_key(role)} (roles are {', '.join(ROLES)})")
+                self.fail(
+                    path,
+                    N_("unknown role %(role)s (roles are %(roles)s)"),
+                    role=_show_key(role),
+                    roles=", ".join(ROLES),
+                )
                 valid = False
             elif answered_by is not None and role not in answered_by:
                 self.fail(
                     path,
-                    f"{role!r} does not answer this step: "
-                    "add it to answered_by or remove its prompt",
+                    N_(
+                        "%(role)s does not answer this step: "
+                        "add it to answered_by or remove its prompt"
+                    ),
+                    role=repr(role),
                 )
                 valid = False
         if answered_by is None:
@@ -500,7 +627,7 @@ class _Checker:
         prompts: dict[Role, Localized] = {}
         for role in answered_by:
             if role not in data:
-                self.fail(_join(path, role), "missing")
+                self.fail(_join(path, role), N_("missing"))
                 valid = False
                 continue
             prompt = self.localized(data[role], _join(path, role))
@@ -530,7 +657,7 @@ class _Checker:
         if low is None or high is None:
             return None
         if high < low:
-            self.fail(_join(where, "max"), f"must be at least min ({low})")
+            self.fail(_join(where, "max"), N_("must be at least min (%(low)s)"), low=low)
             return None
         return CountLimits(min=low, max=high)
 
@@ -555,8 +682,8 @@ class _Checker:
         return TextField(mode=cast(FieldMode, mode), max_length=max_length, label=label)
 
 
-def _describe_number(value: int) -> str:
-    return str(value) if value.bit_length() <= 64 else "a very large number"
+def _describe_number(value: int) -> str | Phrase:
+    return str(value) if value.bit_length() <= 64 else Phrase(N_("a very large number"))
 
 
 # --- writing a dict ----------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from facilitator.domain.exercises import (
     MAX_STEPS,
     Exercise,
     ExerciseError,
+    ExerciseProblem,
+    Phrase,
     builtin_exercises,
     dump_exercise,
     exercise_from_dict,
@@ -390,11 +392,6 @@ def anchor_for(path: str, known: set[str]) -> str:
     return name or "exercise"
 
 
-def split_error(line: str) -> tuple[str, str]:
-    path, _, message = line.partition(": ")
-    return (path, message) if message else ("exercise", line)
-
-
 def readable_path(path: str) -> str:
     """`steps[1].feelings.max` as "Step 2, Feelings, at most"."""
     words = []
@@ -422,12 +419,24 @@ class Problem:
     message: str
 
 
-def problems_of(error: ExerciseError, draft: ExerciseDraft) -> list[Problem]:
-    known = anchors(draft)
+def in_words(problem: ExerciseProblem) -> str:
+    """The problem in the page's language (file-reading errors from the parser stay as they
+    are: they quote the parser)."""
+    params = {
+        name: _(value.message, **value.params) if isinstance(value, Phrase) else value
+        for name, value in problem.params.items()
+    }
+    return _(problem.message, **params)
+
+
+def problems_of(error: ExerciseError, draft: ExerciseDraft | None = None) -> list[Problem]:
+    """Each problem with where it is in words, and, in the editor, the field it belongs to."""
+    known = anchors(draft) if draft is not None else set()
     found = []
-    for line in error.errors:
-        path, message = split_error(line)
-        found.append(Problem(anchor_for(path, known), readable_path(path), message))
+    for problem in error.problems:
+        path = problem.path or "exercise"
+        anchor = anchor_for(path, known) if draft is not None else ""
+        found.append(Problem(anchor, readable_path(path), in_words(problem)))
     return found
 
 
@@ -652,7 +661,7 @@ def import_file() -> Response | tuple[str, int]:
         try:
             exercise = parse_exercise_file(content, upload.filename or "")
         except ExerciseError as error:
-            problems = [Problem("", readable_path(p), m) for p, m in map(split_error, error.errors)]
+            problems = problems_of(error)
         else:
             return _keep_imported(exercise)
     status = 400 if request.method == "POST" else 200
