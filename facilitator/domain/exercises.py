@@ -105,32 +105,26 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class Phrase:
-    """Words that go inside a message and are translated with it: `a list`, `text ('x')`."""
+    """An English message with %(name)s parameters, marked with N_ for the catalogue so the
+    pages can translate it; a parameter may itself be a phrase (`a list`, `text ('x')`)."""
 
     message: str
-    params: dict[str, str | int] = field(default_factory=dict)
+    params: dict[str, str | int | Phrase] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.message % self.params if self.params else self.message
 
 
 @dataclass(frozen=True)
-class ExerciseProblem:
-    """One problem: where (`steps[1].feelings.max`; "" for the whole exercise, None for a
-    remark about the list itself) and what, as an English message with %(name)s parameters."""
+class ExerciseProblem(Phrase):
+    """One problem and where it is: `steps[1].feelings.max`, "" for the whole exercise, None
+    for a remark about the list of problems itself."""
 
-    path: str | None
-    message: str
-    params: dict[str, str | int | Phrase] = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return self.message % self.params if self.params else self.message
+    path: str | None = ""
 
     def __str__(self) -> str:
-        if self.path is None:
-            return self.text
-        return f"{self.path or 'exercise'}: {self.text}"
+        text = super().__str__()
+        return text if self.path is None else f"{self.path or 'exercise'}: {text}"
 
 
 class ExerciseError(ValueError):
@@ -151,7 +145,7 @@ class ExerciseError(ValueError):
 def _problem_from_line(line: str) -> ExerciseProblem:
     """`file: is empty` as a problem at `file`; a line without a path is about the whole."""
     path, _, message = line.partition(": ")
-    return ExerciseProblem(path, message) if message else ExerciseProblem(None, line)
+    return ExerciseProblem(message, path=path) if message else ExerciseProblem(line, path=None)
 
 
 # --- reading a dict ----------------------------------------------------------------------------
@@ -208,13 +202,13 @@ class _Checker:
         self.errors: list[ExerciseProblem] = []
 
     def fail(self, path: str, message: str, **params: str | int | Phrase) -> None:
-        self.errors.append(ExerciseProblem(path, message, params))
+        self.errors.append(ExerciseProblem(message, params, path=path))
 
     def report(self) -> list[ExerciseProblem]:
         if len(self.errors) <= MAX_ERRORS:
             return self.errors
         hidden = len(self.errors) - MAX_ERRORS
-        more = ExerciseProblem(None, N_("…and %(count)s more problems"), {"count": hidden})
+        more = ExerciseProblem(N_("…and %(count)s more problems"), {"count": hidden}, path=None)
         return [*self.errors[:MAX_ERRORS], more]
 
     # -- shapes --

@@ -31,7 +31,6 @@ from facilitator.domain.exercises import (
     MAX_STEPS,
     Exercise,
     ExerciseError,
-    ExerciseProblem,
     Phrase,
     builtin_exercises,
     dump_exercise,
@@ -419,14 +418,14 @@ class Problem:
     message: str
 
 
-def in_words(problem: ExerciseProblem) -> str:
-    """The problem in the page's language (file-reading errors from the parser stay as they
-    are: they quote the parser)."""
+def in_words(phrase: Phrase) -> str:
+    """A problem (and the phrases inside it) in the page's language; errors quoting the YAML or
+    JSON reader are not in the catalogue and stay as the reader wrote them."""
     params = {
-        name: _(value.message, **value.params) if isinstance(value, Phrase) else value
-        for name, value in problem.params.items()
+        name: in_words(value) if isinstance(value, Phrase) else value
+        for name, value in phrase.params.items()
     }
-    return _(problem.message, **params)
+    return _(phrase.message, **params)
 
 
 def problems_of(error: ExerciseError, draft: ExerciseDraft | None = None) -> list[Problem]:
