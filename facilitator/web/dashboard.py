@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import segno
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
@@ -31,6 +30,7 @@ from facilitator.web.forms import (
     FamilyForm,
     MemberForm,
     StartSessionForm,
+    flash_errors,
 )
 
 bp = Blueprint("dashboard", __name__)
@@ -171,12 +171,6 @@ def family(family_id: int) -> str:
     )
 
 
-def _flash_errors(form: Any) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
-
-
 @bp.route("/families/<int:family_id>/rename", methods=["POST"])
 def rename_family(family_id: int) -> Response:
     family = own_family(family_id)
@@ -186,7 +180,7 @@ def rename_family(family_id: int) -> Response:
         db.session.commit()
         flash(_("Saved."), "success")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
@@ -195,7 +189,7 @@ def delete_family(family_id: int) -> Response:
     family = own_family(family_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_errors(form)
         return redirect(url_for("dashboard.family", family_id=family.id))
     # Records of sessions already held stay; they simply no longer point at the family.
     db.session.execute(
@@ -217,7 +211,7 @@ def add_member(family_id: int) -> Response:
         db.session.commit()
         flash(_("%(name)s was added.", name=form.display_name.data), "success")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
@@ -232,7 +226,7 @@ def edit_member(family_id: int, member_id: int) -> Response:
         db.session.commit()
         flash(_("Saved."), "success")
     else:
-        _flash_errors(form)
+        flash_errors(form)
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 

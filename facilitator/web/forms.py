@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -177,3 +178,10 @@ class JoinForm(FlaskForm):
     def validate_role(self, field: SelectField) -> None:
         if self.member.data == NEW_PERSON and field.data not in ROLES:
             raise ValidationError(_l("Please choose how you are here."))
+
+
+def flash_errors(form: FlaskForm) -> None:
+    """Every validation message of a form posted from a page that is not shown again."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")

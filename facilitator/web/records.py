@@ -20,7 +20,7 @@ from facilitator.i18n import current_language
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession, SessionEvent, utcnow
 from facilitator.web.dashboard import exercise_title, own_session
-from facilitator.web.forms import ROLE_LABELS, DeleteSessionForm
+from facilitator.web.forms import ROLE_LABELS, DeleteSessionForm, flash_errors
 
 bp = Blueprint("records", __name__)
 
@@ -297,9 +297,7 @@ def delete(session_id: str) -> Response:
         flash(_("This session is still open. End it from its console first."), "error")
         return redirect(url_for("records.record", session_id=live.id))
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        flash_errors(form)
         return redirect(url_for("records.record", session_id=live.id))
     store.delete_session(live, current_user.id, form.reason.data)
     flash(_("The session and its answers were deleted."), "success")
