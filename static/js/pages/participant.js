@@ -377,6 +377,11 @@ function startEditing() {
 
 function cancelEditing() {
   saveSoon.cancel();
+  showSent();
+}
+
+/** The server holds the answer: drop the phone's copy and show the sent answer, focused. */
+function showSent() {
   drafts.forgetDraft(answerKey(composer.stepIndex));
   composer.mode = "sent";
   composer.built = null;
@@ -562,12 +567,7 @@ async function submitAnswer() {
     error.textContent = t.error(ack.error);
     return;
   }
-  drafts.forgetDraft(answerKey(composer.stepIndex));
-  composer.mode = "sent";
-  composer.built = null;
-  regions.delete(el.sent);
-  render(view, view);
-  focusSent();
+  showSent();
 }
 
 function updateSubmitAvailability() {
