@@ -91,3 +91,16 @@ def live_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module: launching it per test would eat the time budget."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from facilitator import create_app
 from facilitator.extensions import db
@@ -20,7 +20,6 @@ from tests.browser_helpers import (
     FrameRecorder,
     assert_accessible,
     horizontal_overflow,
-    launch,
     screenshot,
     sign_in,
     small_touch_targets,
@@ -82,14 +81,6 @@ def server(tmp_path_factory):
     live.start()
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def add_custom_exercise(server: LiveServer, data: dict) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.browser_helpers import (
     ARTIFACTS,
     assert_accessible,
-    launch,
     screenshot,
     sign_in,
 )
@@ -19,14 +18,6 @@ from tests.browser_helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 WIDE = {"viewport": {"width": 1600, "height": 1000}}
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_a_therapist_writes_an_exercise_fixes_a_mistake_and_finds_it_in_the_library(
