@@ -8,6 +8,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -299,7 +300,6 @@ class _Checker:
         texts = self.mapping(value, path, what=what)
         if texts is None:
             return None
-        result: Localized = {}
         valid = True
         for language in texts:
             if language not in LANGUAGES:
@@ -310,16 +310,25 @@ class _Checker:
                     languages=", ".join(LANGUAGES),
                 )
                 valid = False
-        for language in LANGUAGES:
-            if language not in texts:
-                self.fail(_join(path, language), N_("missing"))
+        result = self.each_required(texts, LANGUAGES, path, self.text)
+        return result if valid else None
+
+    def each_required(
+        self, data: dict[Any, Any], keys: tuple[str, ...], path: str, check: Callable[..., Any]
+    ) -> dict[Any, Any] | None:
+        """Every one of `keys` checked with `check`; each missing or invalid one reported."""
+        result = {}
+        valid = True
+        for key in keys:
+            if key not in data:
+                self.fail(_join(path, key), N_("missing"))
                 valid = False
                 continue
-            text = self.text(texts[language], _join(path, language))
-            if text is None:
+            checked = check(data[key], _join(path, key))
+            if checked is None:
                 valid = False
             else:
-                result[language] = text
+                result[key] = checked
         return result if valid else None
 
     def whole_number(self, value: object, path: str, low: int, high: int) -> int | None:
@@ -618,17 +627,7 @@ class _Checker:
                 if role in data:
                     self.localized(data[role], _join(path, role))
             return None
-        prompts: dict[Role, Localized] = {}
-        for role in answered_by:
-            if role not in data:
-                self.fail(_join(path, role), N_("missing"))
-                valid = False
-                continue
-            prompt = self.localized(data[role], _join(path, role))
-            if prompt is None:
-                valid = False
-            else:
-                prompts[role] = prompt
+        prompts = self.each_required(data, answered_by, path, self.localized)
         return prompts if valid else None
 
     def count_limits(self, step: dict[Any, Any], key: str, path: str) -> CountLimits | None:
