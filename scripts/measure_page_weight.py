@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.browser_helpers import CHROMIUM_ARGS, PHONE  # noqa: E402
+from tests.browser_helpers import PHONE, launch  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
 BUDGET_BYTES = 60 * 1024
@@ -131,9 +131,7 @@ def main() -> int:
         server.start()
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
-                )
+                browser = launch(playwright)
                 result = measure(server, browser)
                 browser.close()
         finally:
