@@ -58,7 +58,10 @@ class Config:
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Wrong join codes: per phone, and (much higher) per network address, so one phone's
+        # typos never lock out the other phones of a clinic's Wi-Fi.
         self.JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute")
+        self.JOIN_ADDRESS_RATE_LIMIT = os.environ.get("JOIN_ADDRESS_RATE_LIMIT", "60 per minute")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         # Ended sessions are deleted automatically after this many days.
         self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))

@@ -99,19 +99,35 @@ def requests_exercise() -> Exercise:
 class Room:
     """A session in memory with a therapist and named participants, for domain stories."""
 
-    def __init__(self, exercise: Exercise | None = None, vocabulary: Vocabulary | None = None):
+    def __init__(
+        self,
+        exercise: Exercise | list[Exercise] | None = None,
+        vocabulary: Vocabulary | None = None,
+        members: tuple[domain.Member, ...] = (),
+    ):
         self.vocabulary = vocabulary or small_vocabulary()
-        self.state = domain.new_session(exercise or two_step_exercise())
+        self.state = domain.new_session(exercise or two_step_exercise(), members=members)
         self.ids: dict[str, str] = {}
+        self.now = "2026-12-01T18:00:00Z"
 
-    def join(self, name: str, role: str, language: str = "en") -> str:
+    def ask_to_join(self, name: str, role: str, language: str = "en") -> str:
         pid = f"p{len(self.ids) + 1}-{name.lower()}"
-        self.do(domain.GUEST, domain.Join(pid, name, role, language))
+        self.do(domain.GUEST, domain.AskToJoin(pid, name, role, language))
         self.ids[name] = pid
         return pid
 
+    def join(self, name: str, role: str, language: str = "en") -> str:
+        """Ask to join and be let in by the therapist, as themselves."""
+        pid = self.ask_to_join(name, role, language)
+        self.therapist(domain.Admit(pid))
+        return pid
+
     def do(self, actor: domain.Actor, command) -> list[domain.Event]:
-        events = domain.handle(self.state, actor, command, self.vocabulary)
+        given, as_given = self.state, domain.state_to_dict(self.state)
+        self.state, events = domain.handle(
+            given, actor, command, domain.Context(self.vocabulary, self.now)
+        )
+        assert domain.state_to_dict(given) == as_given, "handle changed the state it was given"
         domain.check_invariants(self.state, self.vocabulary)
         return events
 
@@ -121,6 +137,35 @@ class Room:
     def by(self, name: str, command) -> list[domain.Event]:
         return self.do(domain.participant(self.ids[name]), command)
 
+    # The therapist's moves, naming where the session is, as the console does.
+
+    def here(self) -> tuple[int | None, int | None]:
+        current = self.state.round
+        return (current.part_id, current.step_index) if current else (None, None)
+
+    def open_step(self) -> list[domain.Event]:
+        return self.therapist(domain.OpenStep(*self.here()))
+
+    def next_exercise(self) -> list[domain.Event]:
+        return self.therapist(domain.NextExercise(*self.here()))
+
+    def lock(self) -> list[domain.Event]:
+        return self.therapist(domain.LockStep(*self.here()))
+
+    def reveal_next(self, listener_id: str | None = None) -> list[domain.Event]:
+        queue = self.state.reveal_queue()
+        if not queue:
+            raise domain.DomainError("nobody_to_reveal", "Every answer has had its turn.")
+        return self.therapist(domain.Reveal(queue[0], listener_id))
+
 
 def answer(feelings=(), needs=(), text="", request="", therapist_only=False) -> domain.Answer:
     return domain.Answer(tuple(feelings), tuple(needs), text, request, therapist_only)
+
+
+def step_position(state: domain.SessionState) -> dict[str, int | None]:
+    current = state.round
+    return {
+        "from_part": current.part_id if current else None,
+        "from_step": current.step_index if current else None,
+    }

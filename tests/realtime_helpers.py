@@ -6,9 +6,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from facilitator.domain import session as domain
 from facilitator.extensions import db, socketio
+from facilitator.realtime.broadcast import perform
 from facilitator.store import live as store
 from facilitator.store.models import Family, FamilyMember
+from tests.socket_clients import TherapistMoves
 
 
 def connect(app, **kwargs) -> Any:
@@ -19,7 +22,7 @@ def connect(app, **kwargs) -> Any:
 
 
 @dataclass
-class Person:
+class Person(TherapistMoves):
     """One connected client and every frame it has received, in order."""
 
     name: str
@@ -79,8 +82,23 @@ def reflect_back_exercise():
     return two_step_exercise()
 
 
+def ask_to_join(app, live, name: str, role: str, language: str = "en") -> tuple[str, str]:
+    """What the join form does: ask to join, and keep the token the phone connects with."""
+    with app.test_request_context():
+        request_id = store.new_participant_id()
+        perform(live.id, domain.GUEST, domain.AskToJoin(request_id, name, role, language))
+        return request_id, store.issue_token(live.id, request_id)
+
+
+def admit(app, live, participant_id: str, member_id: int | None = None) -> None:
+    with app.test_request_context():
+        perform(live.id, domain.THERAPIST, domain.Admit(participant_id, member_id))
+
+
 def join_participant(app, live, name: str, role: str, language: str = "en") -> Person:
-    participant_id, token = store.join(live, name, role, language)
+    """Someone asks to join, is let in by the therapist, and connects their phone."""
+    participant_id, token = ask_to_join(app, live, name, role, language)
+    admit(app, live, participant_id)
     client = connect(app, auth={"token": token})
     assert client.is_connected(), f"{name} could not connect"
     return Person(name, client, participant_id, token)

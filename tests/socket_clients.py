@@ -11,10 +11,43 @@ from typing import Any
 import requests
 import socketio
 
-from facilitator.web.forms import NEW_PERSON
+
+class TherapistMoves:
+    """The therapist's moves as the console makes them: each names the step its screen shows,
+    read from a fresh view so that a move is never refused for a frame still on its way."""
+
+    def current_view(self) -> dict[str, Any]:
+        ack = self.send("get_view")
+        assert ack["ok"], ack
+        return ack["view"]
+
+    def position(self) -> dict[str, Any]:
+        step = self.current_view()["step"]
+        return {
+            "from_part": step["part_id"] if step else None,
+            "from_step": step["index"] if step else None,
+        }
+
+    def open_step(self) -> Any:
+        return self.do("open_step", self.position())
+
+    def next_exercise(self) -> Any:
+        return self.do("next_exercise", self.position())
+
+    def lock(self) -> Any:
+        here = self.position()
+        return self.do("lock_step", {"part_id": here["from_part"], "step_index": here["from_step"]})
+
+    def reveal_next(self, **extra: Any) -> Any:
+        queue = self.current_view()["queue"]
+        assert queue, "nobody left to reveal"
+        return self.do("reveal", {"participant_id": queue[0], **extra})
+
+    def admit_everyone(self) -> Any:
+        return self.do("admit_all")
 
 
-class Client:
+class Client(TherapistMoves):
     """One screen: a Socket.IO connection that keeps every view it receives."""
 
     def __init__(self, name: str):
@@ -95,7 +128,8 @@ def csrf_token(page: str) -> str:
 
 
 def join_by_phone(base_url: str, code: str, name: str, role: str, language: str = "en") -> str:
-    """Join through the real join form, as a phone would; returns the rejoin token."""
+    """Ask to join through the real join form, as a phone would; returns the rejoin token.
+    The phone then waits until the therapist lets it in."""
     http = requests.Session()
     form = http.get(f"{base_url}/join/{code}", timeout=10)
     assert form.status_code == 200, form.text[:300]
@@ -103,7 +137,6 @@ def join_by_phone(base_url: str, code: str, name: str, role: str, language: str 
         f"{base_url}/join/{code}",
         data={
             "csrf_token": csrf_token(form.text),
-            "member": NEW_PERSON,
             "name": name,
             "role": role,
             "language": language,

@@ -36,7 +36,7 @@ def test_each_builtin_exercise_runs_from_lobby_to_end(exercise_id):
         room.join(name, role, language)
 
     for index, step in enumerate(room.state.exercise.steps):
-        room.therapist(domain.OpenStep())
+        room.open_step()
         answering = [
             n for n in room.ids if room.state.participants[room.ids[n]].role in step.answered_by
         ]
@@ -47,7 +47,7 @@ def test_each_builtin_exercise_runs_from_lobby_to_end(exercise_id):
             ]
             room.by(name, domain.SubmitAnswer(answer_for(step, vocabulary, f"{name}-{index}")))
         while room.state.reveal_queue():
-            room.therapist(domain.Reveal())
+            room.reveal_next()
             turn = room.state.round.turns[-1]
             if turn.follow_up:
                 listener = next(n for n, pid in room.ids.items() if pid == turn.follow_up.listener)
@@ -74,9 +74,9 @@ def test_spanish_and_english_readers_see_the_same_revealed_answer_in_their_own_w
     room = Room(builtin_exercises()["check-in"], vocabulary)
     room.join("Sam", "adolescent", "en")
     room.join("Maria", "parent", "es")
-    room.therapist(domain.OpenStep())
+    room.open_step()
     room.by("Sam", domain.SubmitAnswer(domain.Answer(("hurt", "hopeful"), (), "tired today")))
-    room.therapist(domain.Reveal())
+    room.reveal_next()
     in_english = view_for(room.state, Viewer("participant", room.ids["Sam"]), vocabulary)
     in_spanish = view_for(room.state, Viewer("participant", room.ids["Maria"]), vocabulary)
     english_answer = in_english["turns"][0]["answer"]

@@ -33,6 +33,8 @@ def open_room(server, exercise=None):
         phones[name] = Client(name).connect(server.url, {"token": token})
         phones[name].token = token
     display = Client("display").connect(server.url, {"display": keys["display_token"]})
+    therapist.wait_for(lambda v: len(v["waiting"]) == 3)
+    therapist.admit_everyone()
     therapist.wait_for(lambda v: sum(p["connected"] for p in v["people"]) == 3)
     return keys, therapist, phones, display
 
@@ -46,7 +48,7 @@ def test_a_full_session_with_three_phones_over_real_websockets(live_server):
     _, therapist, phones, display = open_room(live_server)
     sam, maria, jo = phones["Sam"], phones["Maria"], phones["Jo"]
     try:
-        therapist.do("open_step")
+        therapist.open_step()
         sam.wait_for(lambda v: v["step"]["you_answer"])
         sam.do(
             "submit_answer",
@@ -64,14 +66,14 @@ def test_a_full_session_with_three_phones_over_real_websockets(live_server):
         for client in (maria, jo, display):
             assert "SECRET-sam-real-server" not in client.text()
 
-        therapist.do("reveal")
+        therapist.reveal_next()
         maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "SECRET-sam-real-server")
         assert maria.view()["turns"][0]["answer"]["feelings"][0]["label"] == "dolido/a"
         maria.do("submit_follow_up", {"text": "You feel hurt"})
         therapist.do("reveal_follow_up")
         sam.wait_for(lambda v: v["turns"][0]["follow_up"]["text"] == "You feel hurt")
         sam.do("confirm_reflection", {"confirmation": "yes"})
-        therapist.do("reveal")
+        therapist.reveal_next()
         therapist.do("reveal_shared_ground")
         display.wait_for(lambda v: [n["id"] for n in v["shared_ground"]] == ["respect"])
         jo.do("request_break")
@@ -112,7 +114,7 @@ def test_killing_the_server_mid_session_loses_nothing(live_server):
     _, therapist, phones, display = open_room(live_server)
     sam, maria = phones["Sam"], phones["Maria"]
     try:
-        therapist.do("open_step")
+        therapist.open_step()
         sam.do("submit_answer", {"feelings": ["hurt"], "text": "said before the crash"})
         maria.do("save_draft", {"feelings": ["lonely"], "text": "half-written before the crash"})
         therapist.do("add_note", {"text": "note before the crash"})
@@ -138,7 +140,7 @@ def test_killing_the_server_mid_session_loses_nothing(live_server):
             timeout=20,
             after=marks["therapist"],
         )
-        therapist.do("reveal")
+        therapist.reveal_next()
         maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "said before the crash")
     finally:
         close_all(therapist, display, *phones.values())

@@ -81,7 +81,7 @@ def app_with_session(database_url: str, tmp_path):
 
 
 def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
-    """Twelve phones join at once from two threads: every join survives (no lost update)."""
+    """Twelve phones ask to join at once from two threads: every one is kept (no lost update)."""
     app, session_id = app_with_session(database_url, tmp_path)
 
     failures: list[BaseException] = []
@@ -90,8 +90,9 @@ def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
         try:
             for n in range(6):
                 with app.app_context():
-                    live = store.get_session(session_id)
-                    store.join(live, f"{prefix}{n}", "parent", "en")
+                    request_id = store.new_participant_id()
+                    ask = domain.AskToJoin(request_id, f"{prefix}{n}", "parent", "en")
+                    store.apply(session_id, domain.GUEST, ask)
         except BaseException as failure:  # reported by the assertion below
             failures.append(failure)
 
@@ -103,7 +104,7 @@ def test_people_joining_at_the_same_moment_are_all_kept(database_url, tmp_path):
     assert not failures, failures
     with app.app_context():
         state = store.load_state(store.get_session(session_id))
-        assert sorted(p.name for p in state.participants.values()) == sorted(
+        assert sorted(p.name for p in state.waiting.values()) == sorted(
             [f"Ana{n}" for n in range(6)] + [f"Ben{n}" for n in range(6)]
         )
         db.session.remove()
@@ -114,10 +115,10 @@ def test_a_refused_command_on_postgresql_saves_nothing(postgres_url, tmp_path):
     app, session_id = app_with_session(postgres_url, tmp_path)
     with app.app_context():
         live = store.get_session(session_id)
-        store.join(live, "Sam", "adolescent", "en")
+        store.apply(live.id, domain.GUEST, domain.AskToJoin("sam", "Sam", "adolescent", "en"))
         before = store.get_session(live.id).state
         with pytest.raises(domain.DomainError):
-            store.apply(live.id, domain.GUEST, domain.OpenStep())
+            store.apply(live.id, domain.GUEST, domain.OpenStep(None, None))
         db.session.expire_all()
         assert store.get_session(live.id).state == before
         db.session.remove()
@@ -149,14 +150,16 @@ def test_two_server_processes_share_a_session_through_redis(tmp_path, postgres_u
             first.url, {"token": join_by_phone(first.url, keys["join_code"], "Maria", "parent")}
         )
         clients += [therapist, sam, maria]
+        therapist.wait_for(lambda v: len(v["waiting"]) == 2)
+        therapist.admit_everyone()  # the phones on the first process are let in by the second
         therapist.wait_for(lambda v: [p["connected"] for p in v["people"]] == [True, True])
 
-        therapist.do("open_step")  # handled by the second process
+        therapist.open_step()  # handled by the second process
         sam.wait_for(lambda v: v["session"]["phase"] == "collecting")  # delivered by the first
         sam.do("submit_answer", {"feelings": ["hurt"], "text": "across two processes"})
         therapist.wait_for(lambda v: v["answers"][0]["answer"]["text"] == "across two processes")
         assert "across two processes" not in maria.text()
-        therapist.do("reveal")
+        therapist.reveal_next()
         maria.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "across two processes")
     finally:
         for client in clients:

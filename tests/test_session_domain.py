@@ -41,7 +41,7 @@ def refused(code: str, action) -> None:
 
 def test_a_whole_session_from_lobby_to_end(family: Room):
     assert family.state.phase == "lobby"
-    family.therapist(domain.OpenStep())
+    family.open_step()
     assert family.state.phase == "collecting"
 
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], ["respect", "space"], "Nobody asks me")))
@@ -50,7 +50,7 @@ def test_a_whole_session_from_lobby_to_end(family: Room):
     # The suggested order puts the adolescent first.
     assert family.state.reveal_queue() == [family.ids["Sam"], family.ids["Maria"], family.ids["Jo"]]
 
-    family.therapist(domain.Reveal())
+    family.reveal_next()
     assert family.state.phase == "revealing"
     turn = family.state.round.turns[0]
     assert turn.speaker == family.ids["Sam"]
@@ -61,20 +61,22 @@ def test_a_whole_session_from_lobby_to_end(family: Room):
     family.by("Maria", domain.SubmitFollowUp("You feel nobody asks you"))
     family.therapist(domain.RevealFollowUp())
     family.by("Sam", domain.ConfirmReflection("partly", "Not nobody. You don't."))
-    assert turn.follow_up.confirmation == "partly"
+    assert family.state.round.turns[0].follow_up.confirmation == "partly"
+    # Each command made a new state: the one read before is as it was.
+    assert turn.follow_up.confirmation is None
 
-    family.therapist(domain.Reveal())
+    family.reveal_next()
     family.therapist(domain.Skip(family.ids["Jo"]))
     family.therapist(domain.RevealSharedGround())
     assert family.state.round.shared_ground == ("respect",)
 
     family.by("Jo", domain.RequestBreak())
     family.therapist(domain.Pause())
-    refused("paused", lambda: family.therapist(domain.Reveal()))
+    refused("paused", lambda: family.therapist(domain.RevealSharedGround()))
     family.therapist(domain.Resume())
     assert not family.state.participants[family.ids["Jo"]].break_requested
 
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hopeful"])))
     family.therapist(domain.AddNote("Sam softened after the reflection."))
     events = family.therapist(domain.End())
@@ -84,14 +86,14 @@ def test_a_whole_session_from_lobby_to_end(family: Room):
 
 
 def test_after_the_last_step_there_is_no_next_one(family: Room):
-    family.therapist(domain.OpenStep())
-    family.therapist(domain.OpenStep())
-    refused("no_more_steps", lambda: family.therapist(domain.OpenStep()))
+    family.open_step()
+    family.open_step()
+    refused("no_more_steps", lambda: family.open_step())
     assert family.state.round.step_index == 1
 
 
 def test_the_adolescent_answers_the_parent_cannot_see_it_until_revealed(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], ["respect"], "You never listen")))
 
     assert "You never listen" not in text_of(family, "Maria")
@@ -108,9 +110,9 @@ def test_the_adolescent_answers_the_parent_cannot_see_it_until_revealed(family: 
 
 
 def test_a_feeling_chosen_in_spanish_reads_in_each_viewers_language(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], ["respect"])))
-    family.therapist(domain.Reveal())
+    family.reveal_next()
     for_maria = view(family, "Maria")["turns"][0]["answer"]
     for_jo = view(family, "Jo")["turns"][0]["answer"]
     assert for_maria["feelings"][0]["label"] == "dolido/a"
@@ -119,16 +121,18 @@ def test_a_feeling_chosen_in_spanish_reads_in_each_viewers_language(family: Room
 
 
 def test_a_therapist_only_answer_is_never_revealed_to_the_family(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by(
         "Maria",
         domain.SubmitAnswer(answer(["lonely"], ["trust"], "I am scared", "", therapist_only=True)),
     )
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], ["trust"])))
-    assert family.state.reveal_queue() == [family.ids["Sam"]]
-    refused("therapist_only", lambda: family.therapist(domain.Reveal(family.ids["Maria"])))
-    family.therapist(domain.Reveal())
-    refused("nobody_to_reveal", lambda: family.therapist(domain.Reveal()))
+    # Maria has her turn like anyone, but what she wrote stays with the therapist.
+    assert family.state.reveal_queue() == [family.ids["Sam"], family.ids["Maria"]]
+    family.reveal_next()
+    family.reveal_next()
+    assert family.state.round.turn_of(family.ids["Maria"]).outcome == "withheld"
+    refused("nobody_to_reveal", lambda: family.reveal_next())
     family.therapist(domain.RevealSharedGround())
     # Maria's "trust" is for the therapist only, so it is not shared ground.
     assert family.state.round.shared_ground == ()
@@ -140,7 +144,7 @@ def test_a_therapist_only_answer_is_never_revealed_to_the_family(family: Room):
 
 
 def test_a_draft_is_seen_by_its_author_alone_not_even_the_therapist(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SaveDraft(answer(["hurt"], [], "half a thought")))
     assert view(family, "Sam")["your_draft"]["text"] == "half a thought"
     for others in (
@@ -152,22 +156,22 @@ def test_a_draft_is_seen_by_its_author_alone_not_even_the_therapist(family: Room
     therapist_sam = next(p for p in view(family, kind="therapist")["people"] if p["name"] == "Sam")
     assert therapist_sam["status"] == "writing"
     # Locking the step lets the unsent draft go: it can never be sent now.
-    family.therapist(domain.LockStep())
+    family.lock()
     assert family.state.round.drafts == {}
 
 
 def test_answers_can_be_edited_until_the_step_is_locked(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], text="first")))
     events = family.by("Sam", domain.SubmitAnswer(answer(["angry"], text="second")))
     assert events[0].type == "answer_edited"
     assert family.state.round.answers[family.ids["Sam"]].text == "second"
-    family.therapist(domain.LockStep())
+    family.lock()
     refused("step_locked", lambda: family.by("Sam", domain.SubmitAnswer(answer(["hurt"]))))
 
 
 def test_the_step_fields_are_enforced(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     submit = lambda a: family.by("Sam", domain.SubmitAnswer(a))  # noqa: E731
     refused("too_few", lambda: submit(answer([])))
     refused("too_many", lambda: submit(answer(["hurt", "lonely", "angry", "hopeful"])))
@@ -180,9 +184,9 @@ def test_the_step_fields_are_enforced(family: Room):
 
 
 def test_only_the_named_listener_reflects_back_and_only_the_speaker_confirms(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"])))
-    family.therapist(domain.Reveal(listener_id=family.ids["Jo"]))
+    family.reveal_next(listener_id=family.ids["Jo"])
     refused("not_listener", lambda: family.by("Maria", domain.SubmitFollowUp("I heard")))
     family.by("Jo", domain.SubmitFollowUp("You are hurt"))
     # The listener's words reach the family only when the therapist reveals them.
@@ -196,9 +200,9 @@ def test_only_the_named_listener_reflects_back_and_only_the_speaker_confirms(fam
 
 
 def test_the_therapist_can_change_the_listener_before_the_reflection_is_shown(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"])))
-    family.therapist(domain.Reveal())
+    family.reveal_next()
     family.by("Maria", domain.SaveFollowUpDraft("draft by Maria"))
     family.therapist(domain.SetListener(family.ids["Jo"]))
     follow_up = family.state.round.turns[-1].follow_up
@@ -210,11 +214,11 @@ def test_a_request_gets_a_reply():
     room = Room(requests_exercise())
     room.join("Sam", "adolescent")
     room.join("Maria", "parent")
-    room.therapist(domain.OpenStep())
+    room.open_step()
     refused("required", lambda: room.by("Sam", domain.SubmitAnswer(answer([], ["space"]))))
     room.by("Sam", domain.SubmitAnswer(answer([], ["space"], request="Knock before coming in?")))
-    room.therapist(domain.Reveal())
-    refused("required", lambda: room.by("Maria", domain.SubmitFollowUp("", "not_now")))
+    room.reveal_next()
+    refused("required", lambda: room.by("Maria", domain.SubmitFollowUp("", "yes_if")))
     room.by("Maria", domain.SubmitFollowUp("If you answer when I knock", "yes_if"))
     room.therapist(domain.RevealFollowUp())
     reply = view(room, "Sam")["turns"][0]["follow_up"]
@@ -224,9 +228,9 @@ def test_a_request_gets_a_reply():
 @pytest.mark.parametrize(
     ("command", "code"),
     [
-        (domain.OpenStep(), "not_allowed"),
-        (domain.Reveal(), "not_allowed"),
-        (domain.LockStep(), "not_allowed"),
+        (domain.OpenStep(None, None), "not_allowed"),
+        (domain.Reveal("p1-sam"), "not_allowed"),
+        (domain.LockStep(1, 0), "not_allowed"),
         (domain.End(), "not_allowed"),
         (domain.Pause(), "not_allowed"),
         (domain.AddNote("sneaky"), "not_allowed"),
@@ -240,18 +244,31 @@ def test_a_participant_cannot_move_the_session(family: Room, command, code):
 
 
 def test_the_therapist_and_display_cannot_answer_for_someone(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     refused("not_allowed", lambda: family.therapist(domain.SubmitAnswer(answer(["hurt"]))))
     refused("not_allowed", lambda: family.do(domain.DISPLAY, domain.SubmitAnswer(answer())))
-    refused("not_allowed", lambda: family.do(domain.DISPLAY, domain.Reveal()))
+    refused("not_allowed", lambda: family.do(domain.DISPLAY, domain.Reveal(family.ids["Sam"])))
     refused(
         "unknown_participant",
         lambda: family.do(domain.participant("p-nobody"), domain.SubmitAnswer(answer())),
     )
 
 
-def test_joining_checks_names_and_roles(family: Room):
-    refused("name_taken", lambda: family.join("sam", "adolescent"))
+def test_a_not_now_reply_needs_no_words():
+    room = Room(requests_exercise())
+    room.join("Sam", "adolescent")
+    room.join("Maria", "parent")
+    room.open_step()
+    room.by("Sam", domain.SubmitAnswer(answer([], ["space"], request="Knock first?")))
+    room.reveal_next()
+    room.by("Maria", domain.SubmitFollowUp("", "not_now"))
+    room.therapist(domain.RevealFollowUp())
+    assert view(room, "Sam")["turns"][0]["follow_up"]["verdict"] == "not_now"
+
+
+def test_asking_to_join_checks_names_and_roles(family: Room):
+    # Two people may give the same first name: who is who is the therapist's decision.
+    family.ask_to_join("sam", "adolescent")
     refused("required", lambda: family.join("   ", "parent"))
     refused("invalid_role", lambda: family.join("Lee", "grandparent"))
     refused("too_long", lambda: family.join("L" * 41, "parent"))
@@ -276,7 +293,7 @@ def test_presence_follows_connections(family: Room):
 
 
 def test_the_state_survives_a_round_trip_through_its_saved_form(family: Room):
-    family.therapist(domain.OpenStep())
+    family.open_step()
     family.by("Sam", domain.SubmitAnswer(answer(["hurt"], ["respect"], "text")))
     family.by("Maria", domain.SaveDraft(answer(["lonely"])))
     family.therapist(domain.AddNote("note"))

@@ -1,8 +1,17 @@
-"""The live-session state machine: commands in, events out, invariants kept."""
+"""The live-session state machine: commands in, a new state and events out, invariants kept.
+
+A session is an agenda of exercises run one after another with the same people. Each command
+is declared once, as a frozen dataclass decorated with `@command`: its payload (the fields,
+with their limits), who may send it, in which phases, whether it works while the room is
+paused, and `apply`, which changes a private copy of the state. `handle` is the only way in.
+"""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,19 +23,50 @@ from facilitator.domain.vocabulary import Vocabulary
 
 Phase = Literal["lobby", "collecting", "revealing", "ended"]
 PHASES: tuple[Phase, ...] = ("lobby", "collecting", "revealing", "ended")
+OPEN_PHASES: tuple[Phase, ...] = ("lobby", "collecting", "revealing")
 Confirmation = Literal["yes", "partly", "not_quite"]
 CONFIRMATIONS: tuple[Confirmation, ...] = ("yes", "partly", "not_quite")
 Verdict = Literal["yes", "yes_if", "not_now"]
 VERDICTS: tuple[Verdict, ...] = ("yes", "yes_if", "not_now")
+PartStatus = Literal["pending", "running", "done", "skipped"]
+# revealed: shown to the family. skipped: the therapist passed over the turn. withheld: the
+# answer was a pass or for the therapist only. The family sees the last two alike.
+TurnOutcome = Literal["revealed", "skipped", "withheld"]
 
 NAME_MAX_LENGTH = 40
 NOTE_MAX_LENGTH = 4000
 FOLLOW_UP_MAX_LENGTH = 600
 CLARIFICATION_MAX_LENGTH = 600
+TEXT_MAX_LENGTH = 4000
 MAX_PARTICIPANTS = 12
+# People asking to join who have not been admitted yet: enough for a big family, not a crowd.
+MAX_WAITING = 12
+MAX_PARTS = 12
+MAX_CONCEPTS = 20
+ID_MAX_LENGTH = 64
 
 
 # --- State -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """A family member as the therapist recorded them; only the therapist sees this list."""
+
+    id: int
+    name: str
+    role: Role
+
+
+@dataclass
+class Waiting:
+    """A phone that asked to join and waits for the therapist to let it in."""
+
+    id: str
+    name: str
+    role: Role
+    language: str
+    connections: int = 0
 
 
 @dataclass
@@ -39,6 +79,10 @@ class Participant:
     # Live connections from this person's devices: connected when > 0, away otherwise.
     connections: int = 0
     break_requested: bool = False
+    # When this person asked to talk to the therapist alone (ISO time), until dismissed.
+    talk_alone_since: str | None = None
+    # Removed by the therapist: their words stay in the record, their phone is shut out.
+    removed: bool = False
     # Rehearsal stand-ins the therapist plays; never a real person.
     simulated: bool = False
 
@@ -50,6 +94,12 @@ class Answer:
     text: str = ""
     request: str = ""
     therapist_only: bool = False
+    # "I pass": nothing to share this time, and no reason needed.
+    passed: bool = False
+
+    @property
+    def shareable(self) -> bool:
+        return not (self.therapist_only or self.passed)
 
 
 @dataclass
@@ -69,14 +119,15 @@ class FollowUpState:
 @dataclass
 class Turn:
     speaker: str
-    outcome: Literal["revealed", "skipped"]
+    outcome: TurnOutcome
     follow_up: FollowUpState | None = None
 
 
 @dataclass
 class Round:
-    """One step as this session lived it."""
+    """One step of one exercise of the agenda, as this session lived it."""
 
+    part_id: int
     step_index: int
     locked: bool = False
     answers: dict[str, Answer] = field(default_factory=dict)
@@ -93,18 +144,31 @@ class Round:
 
 
 @dataclass
+class Part:
+    """One exercise of the agenda."""
+
+    id: int
+    exercise: Exercise
+    status: PartStatus = "pending"
+
+
+@dataclass
 class Note:
     id: int
     text: str
     step_index: int | None
+    part_id: int | None = None
 
 
 @dataclass
 class SessionState:
-    exercise: Exercise
+    agenda: list[Part]
     phase: Phase = "lobby"
     paused: bool = False
     rehearsal: bool = False
+    joining_open: bool = True
+    members: tuple[Member, ...] = ()
+    waiting: dict[str, Waiting] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)
     rounds: list[Round] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -114,26 +178,54 @@ class SessionState:
         return self.rounds[-1] if self.rounds else None
 
     @property
-    def step(self) -> Step | None:
+    def part(self) -> Part | None:
+        """The exercise being run: the running one, else the last one run."""
         current = self.round
-        return self.exercise.steps[current.step_index] if current else None
+        return self.part_by_id(current.part_id) if current else None
+
+    @property
+    def exercise(self) -> Exercise | None:
+        part = self.part
+        return part.exercise if part else None
+
+    @property
+    def step(self) -> Step | None:
+        current, exercise = self.round, self.exercise
+        return exercise.steps[current.step_index] if current and exercise else None
+
+    def part_by_id(self, part_id: int) -> Part | None:
+        return next((p for p in self.agenda if p.id == part_id), None)
+
+    def step_of(self, current: Round) -> Step:
+        return self.part_by_id(current.part_id).exercise.steps[current.step_index]  # type: ignore[union-attr]
+
+    def present(self) -> dict[str, Participant]:
+        """The people taking part now: admitted and not removed."""
+        return {pid: p for pid, p in self.participants.items() if not p.removed}
+
+    def planned_parts(self) -> list[Part]:
+        """The agenda as the family sees it: every exercise that is not skipped."""
+        return [p for p in self.agenda if p.status != "skipped"]
 
     def answers_step(self, participant_id: str) -> bool:
         step = self.step
-        person = self.participants.get(participant_id)
+        person = self.present().get(participant_id)
         return step is not None and person is not None and person.role in step.answered_by
 
     def reveal_queue(self) -> list[str]:
-        """Who may still be revealed this step, in the step's suggested order."""
+        """Whose turn is still to come this step, in the step's suggested order.
+
+        Everyone who answered has a turn, passes and therapist-only answers included: their
+        turn shows "not shared this time", so the family cannot tell them from a skip.
+        """
         current, step = self.round, self.step
         if current is None or step is None:
             return []
         order = {role: i for i, role in enumerate(step.reveal_order)}
         joined = list(self.participants)
+        present = self.present()
         waiting = [
-            pid
-            for pid, answer in current.answers.items()
-            if not answer.therapist_only and current.turn_of(pid) is None
+            pid for pid in current.answers if pid in present and current.turn_of(pid) is None
         ]
         return sorted(
             waiting,
@@ -141,12 +233,14 @@ class SessionState:
         )
 
 
-# --- Actors and commands ---------------------------------------------------------------
+# --- Actors and the context of a command ---------------------------------------------------
+
+ActorKind = Literal["therapist", "participant", "display", "guest"]
 
 
 @dataclass(frozen=True)
 class Actor:
-    kind: Literal["therapist", "participant", "display", "guest"]
+    kind: ActorKind
     participant_id: str | None = None
 
 
@@ -160,188 +254,11 @@ def participant(participant_id: str) -> Actor:
 
 
 @dataclass(frozen=True)
-class Join:
-    participant_id: str
-    name: str
-    role: Role
-    language: str
-    member_id: int | None = None
-    simulated: bool = False
+class Context:
+    """What a command needs from outside the state: the vocabulary and the time (ISO, UTC)."""
 
-
-@dataclass(frozen=True)
-class Connect:
-    pass
-
-
-@dataclass(frozen=True)
-class Disconnect:
-    pass
-
-
-@dataclass(frozen=True)
-class SetLanguage:
-    language: str
-
-
-@dataclass(frozen=True)
-class SaveDraft:
-    answer: Answer
-
-
-@dataclass(frozen=True)
-class SubmitAnswer:
-    answer: Answer
-
-
-@dataclass(frozen=True)
-class RequestBreak:
-    pass
-
-
-@dataclass(frozen=True)
-class SaveFollowUpDraft:
-    text: str
-
-
-@dataclass(frozen=True)
-class SubmitFollowUp:
-    text: str
-    verdict: Verdict | None = None
-
-
-@dataclass(frozen=True)
-class ConfirmReflection:
-    confirmation: Confirmation
-    clarification: str = ""
-
-
-@dataclass(frozen=True)
-class OpenStep:
-    """Open the next step of the exercise (the first one from the lobby)."""
-
-
-@dataclass(frozen=True)
-class LockStep:
-    pass
-
-
-@dataclass(frozen=True)
-class Reveal:
-    """Reveal a participant's answer; None means the next in the suggested order."""
-
-    participant_id: str | None = None
-    listener_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Skip:
-    participant_id: str
-
-
-@dataclass(frozen=True)
-class SetListener:
-    listener_id: str
-
-
-@dataclass(frozen=True)
-class RevealFollowUp:
-    pass
-
-
-@dataclass(frozen=True)
-class RevealSharedGround:
-    pass
-
-
-@dataclass(frozen=True)
-class Pause:
-    pass
-
-
-@dataclass(frozen=True)
-class Resume:
-    pass
-
-
-@dataclass(frozen=True)
-class DismissBreak:
-    participant_id: str
-
-
-@dataclass(frozen=True)
-class AddNote:
-    text: str
-
-
-@dataclass(frozen=True)
-class End:
-    pass
-
-
-Command = (
-    Join
-    | Connect
-    | Disconnect
-    | SetLanguage
-    | SaveDraft
-    | SubmitAnswer
-    | RequestBreak
-    | SaveFollowUpDraft
-    | SubmitFollowUp
-    | ConfirmReflection
-    | OpenStep
-    | LockStep
-    | Reveal
-    | Skip
-    | SetListener
-    | RevealFollowUp
-    | RevealSharedGround
-    | Pause
-    | Resume
-    | DismissBreak
-    | AddNote
-    | End
-)
-
-# Who may send which command. Connect/Disconnect come from the realtime layer for its viewer.
-PARTICIPANT_COMMANDS = (
-    SetLanguage,
-    SaveDraft,
-    SubmitAnswer,
-    RequestBreak,
-    SaveFollowUpDraft,
-    SubmitFollowUp,
-    ConfirmReflection,
-)
-THERAPIST_COMMANDS = (
-    OpenStep,
-    LockStep,
-    Reveal,
-    Skip,
-    SetListener,
-    RevealFollowUp,
-    RevealSharedGround,
-    Pause,
-    Resume,
-    DismissBreak,
-    AddNote,
-    End,
-)
-# What still works while the room is paused: nothing a person types is lost.
-ALLOWED_WHILE_PAUSED = (
-    Connect,
-    Disconnect,
-    Join,
-    SetLanguage,
-    SaveDraft,
-    SaveFollowUpDraft,
-    RequestBreak,
-    Resume,
-    DismissBreak,
-    AddNote,
-    End,
-)
+    vocabulary: Vocabulary
+    now: str = ""
 
 
 @dataclass(frozen=True)
@@ -353,56 +270,128 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-# --- The machine -------------------------------------------------------------------------
+# --- Declaring commands --------------------------------------------------------------------
 
 
-def new_session(exercise: Exercise, rehearsal: bool = False) -> SessionState:
-    return SessionState(exercise=exercise, rehearsal=rehearsal)
+def limit(max_length: int | None = None, max_items: int | None = None) -> dict[str, int]:
+    """Payload limits of a command field, read by the protocol's decoder."""
+    found = {"max_length": max_length, "max_items": max_items}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def text_field(max_length: int, default: str | None = None) -> Any:
+    if default is None:
+        return field(metadata=limit(max_length=max_length))
+    return field(default=default, metadata=limit(max_length=max_length))
+
+
+def id_field(default: Any = dataclasses.MISSING) -> Any:
+    return field(default=default, metadata=limit(max_length=ID_MAX_LENGTH))
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command, as declared: its event name, payload type, senders, phases and summary."""
+
+    event: str | None
+    command: type
+    senders: tuple[ActorKind, ...]
+    phases: tuple[Phase, ...]
+    while_paused: bool
+    summary: str
+
+
+# Every command, by its class. The protocol, its decoder and its document are read off this.
+SPECS: dict[type, CommandSpec] = {}
+
+
+def command(
+    event: str | None,
+    *,
+    by: tuple[ActorKind, ...],
+    phases: tuple[Phase, ...] = OPEN_PHASES,
+    while_paused: bool = False,
+    summary: str,
+) -> Callable[[type], type]:
+    """Declare a command class. `event` None: sent by the server itself, not by a client."""
+
+    def declare(cls: type) -> type:
+        SPECS[cls] = CommandSpec(event, cls, by, phases, while_paused, summary)
+        return cls
+
+    return declare
+
+
+def spec_for_event(event: str) -> CommandSpec | None:
+    return next((s for s in SPECS.values() if s.event == event), None)
+
+
+class _Command:
+    """Base of every command: `apply` changes the (already copied) state and returns events."""
+
+    def apply(self, state: SessionState, actor: Actor, ctx: Context) -> list[Event]:
+        raise NotImplementedError
+
+
+# --- The machine ---------------------------------------------------------------------------
+
+
+def new_session(
+    exercises: list[Exercise] | Exercise,
+    rehearsal: bool = False,
+    members: tuple[Member, ...] = (),
+) -> SessionState:
+    if isinstance(exercises, Exercise):
+        exercises = [exercises]
+    if not exercises:
+        raise DomainError("empty_agenda", "Please choose at least one exercise.")
+    if len(exercises) > MAX_PARTS:
+        raise DomainError("too_many", f"An agenda can hold up to {MAX_PARTS} exercises.")
+    agenda = [Part(id=i + 1, exercise=e) for i, e in enumerate(exercises)]
+    return SessionState(agenda=agenda, rehearsal=rehearsal, members=tuple(members))
 
 
 def handle(
-    state: SessionState, actor: Actor, command: Command, vocabulary: Vocabulary
-) -> list[Event]:
-    """Apply one command from one actor. Raises DomainError and leaves state untouched if refused.
+    state: SessionState, actor: Actor, command: Any, ctx: Context
+) -> tuple[SessionState, list[Event]]:
+    """Apply one command from one actor: the next state and the events to record.
 
-    Every check runs before any change, so a refused command changes nothing.
+    The given state is never changed; a refused command raises DomainError.
     """
-    handler = _HANDLERS.get(type(command))
-    if handler is None:
+    spec = SPECS.get(type(command))
+    if spec is None:
         raise DomainError("unknown_command", "That action is not known.")
-    _authorise(state, actor, command)
-    if state.phase == "ended" and not isinstance(command, Disconnect | Connect | AddNote):
-        raise DomainError("session_ended", "This session has ended.")
-    if state.paused and not isinstance(command, ALLOWED_WHILE_PAUSED):
+    _authorise(state, actor, spec)
+    if state.phase not in spec.phases:
+        if state.phase == "ended":
+            raise DomainError("session_ended", "This session has ended.")
+        raise DomainError("wrong_phase", "That is not possible at this point of the session.")
+    if state.paused and not spec.while_paused:
         raise DomainError("paused", "The session is paused for a moment.")
-    return handler(state, actor, command, vocabulary)
+    following = copy_state(state)
+    events = command.apply(following, actor, ctx)
+    return following, events
 
 
-def _authorise(state: SessionState, actor: Actor, command: Command) -> None:
-    if isinstance(command, Connect | Disconnect):
-        if actor.kind == "participant":
-            _person(state, actor.participant_id)
-        return
-    if isinstance(command, Join):
-        if actor.kind not in ("guest", "therapist"):
-            raise DomainError("not_allowed", "Only someone new can join.")
-        if command.simulated and (actor.kind != "therapist" or not state.rehearsal):
-            raise DomainError("not_allowed", "Stand-in members exist only in rehearsals.")
-        return
-    if isinstance(command, THERAPIST_COMMANDS):
-        if actor.kind != "therapist":
-            raise DomainError("not_allowed", "Only the therapist can do that.")
-        return
-    if isinstance(command, PARTICIPANT_COMMANDS):
-        if actor.kind != "participant":
-            raise DomainError("not_allowed", "Only a participant can do that.")
-        _person(state, actor.participant_id)
-        return
-    raise DomainError("not_allowed", "That is not allowed.")
+def copy_state(state: SessionState) -> SessionState:
+    """A deep copy that shares the (immutable) exercises instead of copying them."""
+    memo: dict[int, Any] = {id(part.exercise): part.exercise for part in state.agenda}
+    return copy.deepcopy(state, memo)
+
+
+def _authorise(state: SessionState, actor: Actor, spec: CommandSpec) -> None:
+    if actor.kind not in spec.senders:
+        messages = {
+            ("therapist",): "Only the therapist can do that.",
+            ("participant",): "Only a participant can do that.",
+        }
+        raise DomainError("not_allowed", messages.get(spec.senders, "That is not allowed."))
+    if actor.kind == "participant" and spec.command not in (Connect, Disconnect):
+        _me(state, actor)
 
 
 def _person(state: SessionState, participant_id: str | None) -> Participant:
-    person = state.participants.get(participant_id or "")
+    person = state.present().get(participant_id or "")
     if person is None:
         raise DomainError("unknown_participant", "That person is not in this session.")
     return person
@@ -412,93 +401,428 @@ def _me(state: SessionState, actor: Actor) -> Participant:
     return _person(state, actor.participant_id)
 
 
-# Presence ----------------------------------------------------------------------------------
-
-
-def _connect(state, actor, command, vocabulary):
-    if actor.kind == "participant":
-        _me(state, actor).connections += 1
-    return []
-
-
-def _disconnect(state, actor, command, vocabulary):
-    if actor.kind == "participant":
-        person = _me(state, actor)
-        person.connections = max(0, person.connections - 1)
-    return []
-
-
-# Lobby ------------------------------------------------------------------------------------
-
-
-def _join(state, actor, command: Join, vocabulary):
-    name = " ".join(command.name.split())
+def _check_name(name: str) -> str:
+    name = " ".join(name.split())
     if not name:
         raise DomainError("required", "Please write your name.")
     if len(name) > NAME_MAX_LENGTH:
         raise DomainError("too_long", f"Names can be up to {NAME_MAX_LENGTH} characters.")
-    if command.role not in ROLES:
-        raise DomainError("invalid_role", "Please choose parent, adolescent or other.")
-    if command.language not in LANGUAGES:
+    return name
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
         raise DomainError("invalid_language", "That language is not available.")
-    if command.participant_id in state.participants:
-        raise DomainError("already_joined", "You have already joined.")
-    if any(p.name.casefold() == name.casefold() for p in state.participants.values()):
-        raise DomainError(
-            "name_taken",
-            "Someone has already joined with that name. If it is you on a new phone, "
-            "please tell your therapist.",
-        )
-    if len(state.participants) >= MAX_PARTICIPANTS:
+
+
+# Presence ----------------------------------------------------------------------------------
+
+
+def _presence_of(state: SessionState, actor: Actor) -> Participant | Waiting | None:
+    pid = actor.participant_id or ""
+    return state.present().get(pid) or state.waiting.get(pid)
+
+
+@command(None, by=("participant", "therapist", "display"), phases=PHASES, while_paused=True,
+         summary="A screen connected.")
+@dataclass(frozen=True)
+class Connect(_Command):
+    def apply(self, state, actor, ctx):
+        person = _presence_of(state, actor)
+        if actor.kind == "participant" and person is None:
+            raise DomainError("unknown_participant", "That person is not in this session.")
+        if person is not None:
+            person.connections += 1
+        return []
+
+
+@command(None, by=("participant", "therapist", "display"), phases=PHASES, while_paused=True,
+         summary="A screen disconnected.")
+@dataclass(frozen=True)
+class Disconnect(_Command):
+    def apply(self, state, actor, ctx):
+        person = _presence_of(state, actor)
+        if person is not None:
+            person.connections = max(0, person.connections - 1)
+        return []
+
+
+# The door ------------------------------------------------------------------------------------
+
+
+@command(None, by=("guest",), while_paused=True,
+         summary="Someone with the join code asks to join; they wait to be admitted.")
+@dataclass(frozen=True)
+class AskToJoin(_Command):
+    request_id: str = id_field()
+    name: str = text_field(NAME_MAX_LENGTH * 4)
+    role: Role = field(default="other", metadata=limit(max_length=16))
+    language: str = text_field(8, default="en")
+
+    def apply(self, state, actor, ctx):
+        name = _check_name(self.name)
+        if self.role not in ROLES:
+            raise DomainError("invalid_role", "Please choose parent, adolescent or other.")
+        _check_language(self.language)
+        if not state.joining_open:
+            raise DomainError("joining_closed", "This session is not taking new people.")
+        if self.request_id in state.waiting or self.request_id in state.participants:
+            raise DomainError("already_joined", "You have already asked to join.")
+        if len(state.waiting) >= MAX_WAITING:
+            raise DomainError("session_full", "This session is full.")
+        state.waiting[self.request_id] = Waiting(self.request_id, name, self.role, self.language)
+        return [Event("asked_to_join", self.request_id, {"name": name, "role": self.role})]
+
+
+def _admit(state: SessionState, request_id: str, member_id: int | None) -> Event:
+    asking = state.waiting.get(request_id)
+    if asking is None:
+        raise DomainError("not_waiting", "That person is no longer waiting.")
+    if len(state.present()) >= MAX_PARTICIPANTS:
         raise DomainError("session_full", "This session is full.")
-    state.participants[command.participant_id] = Participant(
-        id=command.participant_id,
+    name, role = asking.name, asking.role
+    if member_id is not None:
+        member = next((m for m in state.members if m.id == member_id), None)
+        if member is None:
+            raise DomainError("unknown_member", "That person is not a member of this family.")
+        if any(p.member_id == member_id for p in state.present().values()):
+            raise DomainError("member_taken", "That family member is already here.")
+        name, role = member.name, member.role
+    del state.waiting[request_id]
+    state.participants[request_id] = Participant(
+        id=request_id,
         name=name,
-        role=command.role,
-        language=command.language,
-        member_id=command.member_id,
-        simulated=command.simulated,
+        role=role,
+        language=asking.language,
+        member_id=member_id,
+        connections=asking.connections,
     )
-    return [
-        Event(
-            "joined",
-            command.participant_id,
-            {"name": name, "role": command.role, "simulated": command.simulated},
+    return Event("admitted", "therapist", {"participant": request_id, "name": name, "role": role})
+
+
+@command("admit", by=("therapist",), while_paused=True,
+         summary="Lets someone who is waiting in, as a member of the family or as themselves.")
+@dataclass(frozen=True)
+class Admit(_Command):
+    request_id: str = id_field()
+    member_id: int | None = None
+
+    def apply(self, state, actor, ctx):
+        return [_admit(state, self.request_id, self.member_id)]
+
+
+def suggested_member(state: SessionState, asking: Waiting) -> Member | None:
+    """The family member whose name matches what this person typed, if exactly one does."""
+    taken = {p.member_id for p in state.present().values()}
+    typed = asking.name.casefold()
+    free = [m for m in state.members if m.id not in taken]
+    exact = [m for m in free if m.name.casefold() == typed]
+    if len(exact) == 1:
+        return exact[0]
+    first = typed.split()[0] if typed else ""
+    close = [m for m in free if m.name.casefold().split()[0] == first]
+    return close[0] if len(close) == 1 else None
+
+
+@command("admit_all", by=("therapist",), while_paused=True,
+         summary="Lets everyone waiting in, each matched to the family member their name suggests.")
+@dataclass(frozen=True)
+class AdmitAll(_Command):
+    def apply(self, state, actor, ctx):
+        if not state.waiting:
+            raise DomainError("nobody_waiting", "Nobody is waiting.")
+        events = []
+        for request_id in list(state.waiting):
+            member = suggested_member(state, state.waiting[request_id])
+            events.append(_admit(state, request_id, member.id if member else None))
+        return events
+
+
+@command("turn_away", by=("therapist",), while_paused=True,
+         summary="Refuses someone who is waiting; their phone's link stops working.")
+@dataclass(frozen=True)
+class TurnAway(_Command):
+    request_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        if state.waiting.pop(self.request_id, None) is None:
+            raise DomainError("not_waiting", "That person is no longer waiting.")
+        return [Event("turned_away", "therapist", {"participant": self.request_id})]
+
+
+@command("remove", by=("therapist",), while_paused=True,
+         summary="Removes a phone: it is shut out at once; what it wrote stays in the record.")
+@dataclass(frozen=True)
+class Remove(_Command):
+    participant_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        person = _person(state, self.participant_id)
+        current = state.round
+        if current and current.turns and current.turns[-1].follow_up:
+            turn = current.turns[-1]
+            if person.id == turn.follow_up.listener and turn.follow_up.text is None:
+                raise DomainError(
+                    "is_listener", "Ask someone else to reflect back first, then remove them."
+                )
+        person.removed = True
+        person.connections = 0
+        person.break_requested = False
+        person.talk_alone_since = None
+        if current:
+            current.drafts.pop(person.id, None)
+        return [Event("removed", "therapist", {"participant": person.id})]
+
+
+@command("close_joining", by=("therapist",), while_paused=True,
+         summary="The join code stops letting new phones ask; phones already in can reconnect.")
+@dataclass(frozen=True)
+class CloseJoining(_Command):
+    def apply(self, state, actor, ctx):
+        if not state.joining_open:
+            raise DomainError("already_closed", "Joining is already closed.")
+        state.joining_open = False
+        return [Event("joining_closed", "therapist")]
+
+
+@command("open_joining", by=("therapist",), while_paused=True,
+         summary="The join code lets new phones ask to join again.")
+@dataclass(frozen=True)
+class OpenJoining(_Command):
+    def apply(self, state, actor, ctx):
+        if state.joining_open:
+            raise DomainError("already_open", "Joining is already open.")
+        state.joining_open = True
+        return [Event("joining_opened", "therapist")]
+
+
+@command(None, by=("therapist",), while_paused=True,
+         summary="A rehearsal's stand-in, played by the therapist.")
+@dataclass(frozen=True)
+class AddStandIn(_Command):
+    participant_id: str = id_field()
+    name: str = text_field(NAME_MAX_LENGTH)
+    role: Role = "other"
+    language: str = "en"
+
+    def apply(self, state, actor, ctx):
+        if not state.rehearsal:
+            raise DomainError("not_allowed", "Stand-in members exist only in rehearsals.")
+        _check_language(self.language)
+        state.participants[self.participant_id] = Participant(
+            id=self.participant_id,
+            name=_check_name(self.name),
+            role=self.role,
+            language=self.language,
+            simulated=True,
         )
-    ]
+        return []
 
 
-def _set_language(state, actor, command: SetLanguage, vocabulary):
-    if command.language not in LANGUAGES:
-        raise DomainError("invalid_language", "That language is not available.")
-    _me(state, actor).language = command.language
-    return []
+# A person's own signals ---------------------------------------------------------------------
 
 
-def _request_break(state, actor, command, vocabulary):
-    person = _me(state, actor)
-    person.break_requested = True
-    return [Event("break_requested", person.id)]
+@command("set_language", by=("participant",), phases=PHASES, while_paused=True,
+         summary="The language this person's view is written in.")
+@dataclass(frozen=True)
+class SetLanguage(_Command):
+    language: str = text_field(8)
+
+    def apply(self, state, actor, ctx):
+        _check_language(self.language)
+        _me(state, actor).language = self.language
+        return []
 
 
-def _dismiss_break(state, actor, command: DismissBreak, vocabulary):
-    _person(state, command.participant_id).break_requested = False
-    return []
+@command("request_break", by=("participant",), while_paused=True,
+         summary="Asks the therapist for a break; only the therapist and this phone see it.")
+@dataclass(frozen=True)
+class RequestBreak(_Command):
+    def apply(self, state, actor, ctx):
+        person = _me(state, actor)
+        person.break_requested = True
+        return [Event("break_requested", person.id)]
+
+
+@command("request_talk_alone", by=("participant",), while_paused=True,
+         summary="Asks to talk to the therapist alone; no other screen receives anything.")
+@dataclass(frozen=True)
+class RequestTalkAlone(_Command):
+    def apply(self, state, actor, ctx):
+        person = _me(state, actor)
+        if person.talk_alone_since is None:
+            person.talk_alone_since = ctx.now
+        return [Event("talk_alone_requested", person.id)]
+
+
+@command("dismiss_break", by=("therapist",), while_paused=True,
+         summary="Clears one person's break request.")
+@dataclass(frozen=True)
+class DismissBreak(_Command):
+    participant_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        _person(state, self.participant_id).break_requested = False
+        return []
+
+
+@command("dismiss_talk_alone", by=("therapist",), phases=PHASES, while_paused=True,
+         summary="The therapist has seen to a request to talk alone.")
+@dataclass(frozen=True)
+class DismissTalkAlone(_Command):
+    participant_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        person = state.participants.get(self.participant_id)
+        if person is None:
+            raise DomainError("unknown_participant", "That person is not in this session.")
+        person.talk_alone_since = None
+        return []
+
+
+# The agenda ---------------------------------------------------------------------------------
+
+
+def _check_position(state: SessionState, part_id: int | None, step_index: int | None) -> None:
+    """A command that moves the session on names where it moves from: a repeat is refused."""
+    current = state.round
+    here = (current.part_id, current.step_index) if current else (None, None)
+    if (part_id, step_index) != here:
+        raise DomainError("already_moved", "The session has already moved on.")
+
+
+def _next_part(state: SessionState) -> Part | None:
+    return next((p for p in state.agenda if p.status == "pending"), None)
+
+
+def _start_step(state: SessionState, part: Part, step_index: int) -> list[Event]:
+    events = []
+    if state.round and not state.round.locked:
+        _lock(state)
+    if part.status != "running":
+        for other in state.agenda:
+            if other.status == "running":
+                other.status = "done"
+        part.status = "running"
+        events.append(Event("part_started", "therapist", {"part": part.id,
+                                                          "exercise": part.exercise.id}))
+    state.rounds.append(Round(part_id=part.id, step_index=step_index))
+    state.phase = "collecting"
+    events.append(Event("step_opened", "therapist", {"part": part.id, "step": step_index}))
+    return events
+
+
+@command("open_step", by=("therapist",),
+         summary="Opens the next step: of this exercise, else the first of the next exercise.")
+@dataclass(frozen=True)
+class OpenStep(_Command):
+    # Where the therapist's screen was: the step open now, or none from the lobby.
+    from_part: int | None
+    from_step: int | None
+
+    def apply(self, state, actor, ctx):
+        _check_position(state, self.from_part, self.from_step)
+        part, current = state.part, state.round
+        if part and current and current.step_index + 1 < len(part.exercise.steps):
+            return _start_step(state, part, current.step_index + 1)
+        following = _next_part(state)
+        if following is None:
+            raise DomainError("no_more_steps", "That was the last step. You can end the session.")
+        return _start_step(state, following, 0)
+
+
+@command("next_exercise", by=("therapist",),
+         summary="Leaves the rest of this exercise and opens the first step of the next one.")
+@dataclass(frozen=True)
+class NextExercise(_Command):
+    from_part: int | None
+    from_step: int | None
+
+    def apply(self, state, actor, ctx):
+        _check_position(state, self.from_part, self.from_step)
+        following = _next_part(state)
+        if following is None:
+            raise DomainError("no_more_steps", "There is no other exercise on the agenda.")
+        return _start_step(state, following, 0)
+
+
+@command("add_exercise", by=("therapist",), while_paused=True,
+         summary="Adds an exercise at the end of the agenda.")
+@dataclass(frozen=True)
+class AddExercise(_Command):
+    # Sent as `exercise_key`; the realtime layer looks it up in the therapist's library.
+    exercise: Exercise = field(
+        default=None, metadata={"payload": "exercise_key", "resolve": "exercise"}
+    )  # type: ignore[assignment]
+
+    def apply(self, state, actor, ctx):
+        if len(state.agenda) >= MAX_PARTS:
+            raise DomainError("too_many", f"An agenda can hold up to {MAX_PARTS} exercises.")
+        part = Part(id=max(p.id for p in state.agenda) + 1, exercise=self.exercise)
+        state.agenda.append(part)
+        return [Event("exercise_added", "therapist", {"part": part.id,
+                                                      "exercise": self.exercise.id})]
+
+
+def _not_started(state: SessionState, part_id: int) -> Part:
+    part = state.part_by_id(part_id)
+    if part is None:
+        raise DomainError("unknown_part", "That exercise is not on the agenda.")
+    if part.status not in ("pending", "skipped"):
+        raise DomainError("already_started", "That exercise has already started.")
+    return part
+
+
+@command("skip_exercise", by=("therapist",), while_paused=True,
+         summary="Takes an exercise that has not started off the agenda (it can be put back).")
+@dataclass(frozen=True)
+class SkipExercise(_Command):
+    part_id: int
+
+    def apply(self, state, actor, ctx):
+        part = _not_started(state, self.part_id)
+        if part.status == "skipped":
+            raise DomainError("already_skipped", "That exercise is already skipped.")
+        part.status = "skipped"
+        return [Event("exercise_skipped", "therapist", {"part": part.id})]
+
+
+@command("restore_exercise", by=("therapist",), while_paused=True,
+         summary="Puts a skipped exercise back on the agenda.")
+@dataclass(frozen=True)
+class RestoreExercise(_Command):
+    part_id: int
+
+    def apply(self, state, actor, ctx):
+        part = _not_started(state, self.part_id)
+        if part.status != "skipped":
+            raise DomainError("not_skipped", "That exercise is on the agenda already.")
+        part.status = "pending"
+        return [Event("exercise_restored", "therapist", {"part": part.id})]
+
+
+@command("move_exercise", by=("therapist",), while_paused=True,
+         summary="Moves an exercise that has not started to another place among those not started.")
+@dataclass(frozen=True)
+class MoveExercise(_Command):
+    part_id: int
+    # The new place, counted among the exercises not started yet (0 = next).
+    to: int
+
+    def apply(self, state, actor, ctx):
+        part = _not_started(state, self.part_id)
+        started = [i for i, p in enumerate(state.agenda) if p.status in ("running", "done")]
+        first_later = max(started, default=-1) + 1
+        later = state.agenda[first_later:]
+        if part not in later or not 0 <= self.to < len(later):
+            raise DomainError("invalid_position", "That place is not on the agenda.")
+        later.remove(part)
+        later.insert(self.to, part)
+        state.agenda = state.agenda[:first_later] + later
+        return [Event("exercise_moved", "therapist", {"part": part.id, "to": self.to})]
 
 
 # Collecting ---------------------------------------------------------------------------------
-
-
-def _open_step(state, actor, command, vocabulary):
-    next_index = state.round.step_index + 1 if state.round else 0
-    if next_index >= len(state.exercise.steps):
-        raise DomainError("no_more_steps", "That was the last step. You can end the session.")
-    if state.round:
-        state.round.locked = True
-        state.round.drafts.clear()
-    state.rounds.append(Round(step_index=next_index))
-    state.phase = "collecting"
-    return [Event("step_opened", "therapist", {"step": next_index})]
 
 
 def _writable_round(state: SessionState, actor: Actor) -> tuple[Round, Step]:
@@ -509,8 +833,12 @@ def _writable_round(state: SessionState, actor: Actor) -> tuple[Round, Step]:
     return state.round, state.step  # type: ignore[return-value]
 
 
-def _check_answer(step: Step, answer: Answer, vocabulary: Vocabulary, complete: bool) -> None:
+def check_answer(step: Step, answer: Answer, vocabulary: Vocabulary, complete: bool) -> None:
     """The answer fits the step's fields; `complete` also demands minimums and required text."""
+    if answer.passed:
+        if answer != Answer(passed=True, therapist_only=answer.therapist_only):
+            raise DomainError("invalid_payload", "A pass has nothing else in it.")
+        return
     for ids, kind, limits, is_kind in (
         (answer.feelings, "feelings", step.feelings, vocabulary.is_feeling),
         (answer.needs, "needs", step.needs, vocabulary.is_need),
@@ -542,42 +870,98 @@ def _check_text(value: str, what: str, spec: TextField, complete: bool) -> None:
         raise DomainError("required", f"Please write {what}.")
 
 
-def _save_draft(state, actor, command: SaveDraft, vocabulary):
-    current, step = _writable_round(state, actor)
-    _check_answer(step, command.answer, vocabulary, complete=False)
-    current.drafts[actor.participant_id] = command.answer
-    return []
+ANSWER_LIMITS = {
+    "feelings": limit(max_items=MAX_CONCEPTS, max_length=ID_MAX_LENGTH),
+    "needs": limit(max_items=MAX_CONCEPTS, max_length=ID_MAX_LENGTH),
+    "text": limit(max_length=TEXT_MAX_LENGTH),
+    "request": limit(max_length=TEXT_MAX_LENGTH),
+}
 
 
-def _submit_answer(state, actor, command: SubmitAnswer, vocabulary):
+def _for_step(step: Step, answer: Answer) -> Answer:
+    """An answer as kept: trimmed, and for the therapist only when the step says so."""
+    private = answer.therapist_only or getattr(step, "therapist_only", False)
+    return dataclasses.replace(answer, text=answer.text.strip(), therapist_only=private)
+
+
+@command("save_draft", by=("participant",), while_paused=True,
+         summary="Keeps an unsent draft; seen by its author alone. Minimums are not checked yet.")
+@dataclass(frozen=True)
+class SaveDraft(_Command):
+    # The payload is the answer itself.
+    answer: Answer = field(
+        default_factory=Answer, metadata={"fields": ANSWER_LIMITS, "inline": True}
+    )
+
+    def apply(self, state, actor, ctx):
+        current, step = _writable_round(state, actor)
+        if self.answer.passed:
+            raise DomainError("invalid_payload", "A draft cannot be a pass.")
+        check_answer(step, self.answer, ctx.vocabulary, complete=False)
+        current.drafts[actor.participant_id] = self.answer
+        return []
+
+
+@command("submit_answer", by=("participant",),
+         summary="Sends (or replaces) this person's answer to the open step; checked fully.")
+@dataclass(frozen=True)
+class SubmitAnswer(_Command):
+    # The payload is the answer itself.
+    answer: Answer = field(
+        default_factory=Answer, metadata={"fields": ANSWER_LIMITS, "inline": True}
+    )
+
+    def apply(self, state, actor, ctx):
+        if self.answer.passed:
+            raise DomainError("invalid_payload", "To pass, use pass_step.")
+        return _keep_answer(state, actor, self.answer, ctx)
+
+
+def _keep_answer(state, actor, answer: Answer, ctx: Context) -> list[Event]:
     current, step = _writable_round(state, actor)
-    answer = dataclasses.replace(command.answer, text=command.answer.text.strip())
-    _check_answer(step, answer, vocabulary, complete=True)
-    pid = actor.participant_id
+    answer = _for_step(step, answer)
+    check_answer(step, answer, ctx.vocabulary, complete=True)
+    pid = actor.participant_id or ""
     edited = pid in current.answers
     current.answers[pid] = answer
     current.drafts.pop(pid, None)
-    return [
-        Event(
-            "answer_edited" if edited else "answer_submitted",
-            pid,
-            {"step": current.step_index, "answer": answer_to_dict(answer)},
-        )
-    ]
+    data = {"part": current.part_id, "step": current.step_index, "answer": answer_to_dict(answer)}
+    return [Event("answer_edited" if edited else "answer_submitted", pid, data)]
 
 
-def _lock_step(state, actor, command, vocabulary):
-    if state.phase != "collecting":
-        raise DomainError("wrong_phase", "There is no step collecting answers.")
-    _lock(state)
-    return [Event("step_locked", "therapist", {"step": state.round.step_index})]
+@command("pass_step", by=("participant",),
+         summary="Passes on this step with one tap and no reason; others see 'not shared'.")
+@dataclass(frozen=True)
+class PassStep(_Command):
+    def apply(self, state, actor, ctx):
+        return _keep_answer(state, actor, Answer(passed=True), ctx)
 
 
 def _lock(state: SessionState) -> None:
-    state.round.locked = True
+    state.round.locked = True  # type: ignore[union-attr]
     # Unsent drafts are the author's alone and are not kept once they can no longer be sent.
-    state.round.drafts.clear()
+    state.round.drafts.clear()  # type: ignore[union-attr]
     state.phase = "revealing"
+
+
+@command("lock_step", by=("therapist",),
+         summary="Closes answering for the step; reveals begin. Unsent drafts are discarded.")
+@dataclass(frozen=True)
+class LockStep(_Command):
+    part_id: int
+    step_index: int
+
+    def apply(self, state, actor, ctx):
+        if state.phase != "collecting":
+            raise DomainError("wrong_phase", "There is no step collecting answers.")
+        _check_position(state, self.part_id, self.step_index)
+        _lock(state)
+        return [Event("step_locked", "therapist", _where(state))]
+
+
+def _where(state: SessionState) -> dict[str, int]:
+    current = state.round
+    return {"part": current.part_id, "step": current.step_index}  # type: ignore[union-attr]
 
 
 # Revealing ------------------------------------------------------------------------------------
@@ -589,48 +973,67 @@ def _revealable_round(state: SessionState) -> Round:
     return state.round
 
 
-def _reveal(state, actor, command: Reveal, vocabulary):
+def _take_turn(state: SessionState, speaker_id: str, outcome: TurnOutcome,
+               follow_up: FollowUpState | None = None) -> list[Event]:
     current = _revealable_round(state)
-    queue = state.reveal_queue()
-    speaker_id = command.participant_id
-    if speaker_id is None:
-        if not queue:
-            raise DomainError("nobody_to_reveal", "Every answer has had its turn.")
-        speaker_id = queue[0]
-    _person(state, speaker_id)
-    answer = current.answers.get(speaker_id)
-    if answer is None:
-        raise DomainError("no_answer", "This person has not answered this step.")
-    if answer.therapist_only:
-        raise DomainError("therapist_only", "This answer is for the therapist only.")
     if current.turn_of(speaker_id) is not None:
         raise DomainError("already_revealed", "This person has already had their turn.")
-    follow_up = None
-    if state.step.follow_up != "none":
-        listener = command.listener_id or default_listener(state, speaker_id)
-        if listener is not None:
-            _check_listener(state, speaker_id, listener)
-            follow_up = FollowUpState(kind=state.step.follow_up, listener=listener)
-    elif command.listener_id is not None:
-        raise DomainError("no_follow_up", "This step has no reflect-back.")
     events = []
     if not current.locked:
         _lock(state)
-        events.append(Event("step_locked", "therapist", {"step": current.step_index}))
-    current.turns.append(Turn(speaker=speaker_id, outcome="revealed", follow_up=follow_up))
-    events.append(
-        Event("revealed", "therapist", {"step": current.step_index, "speaker": speaker_id})
-    )
-    if follow_up:
-        events.append(Event("listener_named", "therapist", {"listener": follow_up.listener}))
+        events.append(Event("step_locked", "therapist", _where(state)))
+    current.turns.append(Turn(speaker=speaker_id, outcome=outcome, follow_up=follow_up))
     return events
+
+
+@command("reveal", by=("therapist",),
+         summary="Gives a person their turn: their answer is shown, or 'not shared' for a pass "
+                 "or a therapist-only answer. Locks the step if still open.")
+@dataclass(frozen=True)
+class Reveal(_Command):
+    participant_id: str = id_field()
+    # On a reflect-back or reply step: who listens (default: someone of another role).
+    listener_id: str | None = id_field(default=None)
+
+    def apply(self, state, actor, ctx):
+        current = _revealable_round(state)
+        speaker = _person(state, self.participant_id)
+        answer = current.answers.get(speaker.id)
+        if answer is None:
+            raise DomainError("no_answer", "This person has not answered this step.")
+        if current.turn_of(speaker.id) is not None:
+            raise DomainError("already_revealed", "This person has already had their turn.")
+        if not answer.shareable:
+            if self.listener_id is not None:
+                raise DomainError("no_follow_up", "There is nothing to reflect back this time.")
+            events = _take_turn(state, speaker.id, "withheld")
+            return [*events, Event("not_shared", "therapist", {**_where(state),
+                                                               "speaker": speaker.id})]
+        follow_up = self._follow_up(state, speaker.id)
+        events = _take_turn(state, speaker.id, "revealed", follow_up)
+        events.append(Event("revealed", "therapist", {**_where(state), "speaker": speaker.id}))
+        if follow_up:
+            events.append(Event("listener_named", "therapist", {"listener": follow_up.listener}))
+        return events
+
+    def _follow_up(self, state: SessionState, speaker_id: str) -> FollowUpState | None:
+        kind = state.step.follow_up  # type: ignore[union-attr]
+        if kind == "none":
+            if self.listener_id is not None:
+                raise DomainError("no_follow_up", "This step has no reflect-back.")
+            return None
+        listener = self.listener_id or default_listener(state, speaker_id)
+        if listener is None:
+            return None
+        _check_listener(state, speaker_id, listener)
+        return FollowUpState(kind=kind, listener=listener)
 
 
 def default_listener(state: SessionState, speaker_id: str) -> str | None:
     """Who reflects back by default: someone of another role, a parent for an adolescent."""
     speaker_role = state.participants[speaker_id].role
     preferred = {"adolescent": "parent", "parent": "adolescent"}.get(speaker_role)
-    others = [p for p in state.participants.values() if p.id != speaker_id]
+    others = [p for p in state.present().values() if p.id != speaker_id]
 
     def rank(person: Participant) -> tuple[int, int]:
         role_rank = 0 if person.role == preferred else 1 if person.role != speaker_role else 2
@@ -652,15 +1055,17 @@ def _current_turn(state: SessionState) -> Turn:
     return current.turns[-1]
 
 
-def _skip(state, actor, command: Skip, vocabulary):
-    current = _revealable_round(state)
-    _person(state, command.participant_id)
-    if current.turn_of(command.participant_id) is not None:
-        raise DomainError("already_revealed", "This person has already had their turn.")
-    if not current.locked:
-        _lock(state)
-    current.turns.append(Turn(speaker=command.participant_id, outcome="skipped"))
-    return [Event("skipped", "therapist", {"speaker": command.participant_id})]
+@command("skip", by=("therapist",),
+         summary="Passes over someone's turn without showing anything: 'not shared' to others.")
+@dataclass(frozen=True)
+class Skip(_Command):
+    participant_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        _person(state, self.participant_id)
+        events = _take_turn(state, self.participant_id, "skipped")
+        return [*events, Event("skipped", "therapist", {**_where(state),
+                                                        "speaker": self.participant_id})]
 
 
 def _open_follow_up(state: SessionState) -> tuple[Turn, FollowUpState]:
@@ -670,13 +1075,19 @@ def _open_follow_up(state: SessionState) -> tuple[Turn, FollowUpState]:
     return turn, turn.follow_up
 
 
-def _set_listener(state, actor, command: SetListener, vocabulary):
-    turn, follow_up = _open_follow_up(state)
-    if follow_up.revealed:
-        raise DomainError("already_revealed", "This reflection has already been shown.")
-    _check_listener(state, turn.speaker, command.listener_id)
-    turn.follow_up = FollowUpState(kind=follow_up.kind, listener=command.listener_id)
-    return [Event("listener_named", "therapist", {"listener": command.listener_id})]
+@command("set_listener", by=("therapist",),
+         summary="Names another listener for the current turn.")
+@dataclass(frozen=True)
+class SetListener(_Command):
+    listener_id: str = id_field()
+
+    def apply(self, state, actor, ctx):
+        turn, follow_up = _open_follow_up(state)
+        if follow_up.revealed:
+            raise DomainError("already_revealed", "This reflection has already been shown.")
+        _check_listener(state, turn.speaker, self.listener_id)
+        turn.follow_up = FollowUpState(kind=follow_up.kind, listener=self.listener_id)
+        return [Event("listener_named", "therapist", {"listener": self.listener_id})]
 
 
 def _listener_follow_up(state: SessionState, actor: Actor) -> FollowUpState:
@@ -688,70 +1099,89 @@ def _listener_follow_up(state: SessionState, actor: Actor) -> FollowUpState:
     return follow_up
 
 
-def _save_follow_up_draft(state, actor, command: SaveFollowUpDraft, vocabulary):
-    follow_up = _listener_follow_up(state, actor)
-    if len(command.text) > FOLLOW_UP_MAX_LENGTH:
-        raise DomainError("too_long", f"Please keep it under {FOLLOW_UP_MAX_LENGTH} characters.")
-    follow_up.draft = command.text
-    return []
+@command("save_follow_up_draft", by=("participant",), while_paused=True,
+         summary="The named listener's unsent 'what I heard'; seen by its author alone.")
+@dataclass(frozen=True)
+class SaveFollowUpDraft(_Command):
+    text: str = text_field(TEXT_MAX_LENGTH)
+
+    def apply(self, state, actor, ctx):
+        follow_up = _listener_follow_up(state, actor)
+        if len(self.text) > FOLLOW_UP_MAX_LENGTH:
+            raise DomainError(
+                "too_long", f"Please keep it under {FOLLOW_UP_MAX_LENGTH} characters."
+            )
+        follow_up.draft = self.text
+        return []
 
 
-def _submit_follow_up(state, actor, command: SubmitFollowUp, vocabulary):
-    follow_up = _listener_follow_up(state, actor)
-    text = command.text.strip()
-    if len(text) > FOLLOW_UP_MAX_LENGTH:
-        raise DomainError("too_long", f"Please keep it under {FOLLOW_UP_MAX_LENGTH} characters.")
-    if follow_up.kind == "reply":
-        if command.verdict not in VERDICTS:
-            raise DomainError("required", "Please choose yes, yes if…, or not now.")
-        if command.verdict != "yes" and not text:
-            raise DomainError("required", "Please say a little more.")
-    else:
-        if command.verdict is not None:
-            raise DomainError("invalid_payload", "A reflection has no yes or no.")
-        if not text:
-            raise DomainError("required", "Please write what you heard.")
-    follow_up.text, follow_up.verdict, follow_up.draft = text, command.verdict, ""
-    return [
-        Event(
-            "follow_up_submitted",
-            actor.participant_id,
-            {"kind": follow_up.kind, "text": text, "verdict": command.verdict},
-        )
-    ]
+@command("submit_follow_up", by=("participant",),
+         summary="The listener sends what they heard, or the reply to a request (with a verdict; "
+                 "'not now' needs no words).")
+@dataclass(frozen=True)
+class SubmitFollowUp(_Command):
+    text: str = text_field(TEXT_MAX_LENGTH, default="")
+    verdict: Verdict | None = None
+
+    def apply(self, state, actor, ctx):
+        follow_up = _listener_follow_up(state, actor)
+        text = self.text.strip()
+        if len(text) > FOLLOW_UP_MAX_LENGTH:
+            raise DomainError(
+                "too_long", f"Please keep it under {FOLLOW_UP_MAX_LENGTH} characters."
+            )
+        if follow_up.kind == "reply":
+            if self.verdict not in VERDICTS:
+                raise DomainError("required", "Please choose yes, yes if…, or not now.")
+            if self.verdict == "yes_if" and not text:
+                raise DomainError("required", "Please say what would make it a yes.")
+        else:
+            if self.verdict is not None:
+                raise DomainError("invalid_payload", "A reflection has no yes or no.")
+            if not text:
+                raise DomainError("required", "Please write what you heard.")
+        follow_up.text, follow_up.verdict, follow_up.draft = text, self.verdict, ""
+        data = {"kind": follow_up.kind, "text": text, "verdict": self.verdict}
+        return [Event("follow_up_submitted", actor.participant_id or "", data)]
 
 
-def _reveal_follow_up(state, actor, command, vocabulary):
-    _, follow_up = _open_follow_up(state)
-    if follow_up.text is None:
-        raise DomainError("not_ready", "The listener has not sent it yet.")
-    if follow_up.revealed:
-        raise DomainError("already_revealed", "This has already been shown to everyone.")
-    follow_up.revealed = True
-    return [Event("follow_up_revealed", "therapist", {"listener": follow_up.listener})]
+@command("reveal_follow_up", by=("therapist",),
+         summary="Shows the listener's reflection or reply to everyone.")
+@dataclass(frozen=True)
+class RevealFollowUp(_Command):
+    def apply(self, state, actor, ctx):
+        _, follow_up = _open_follow_up(state)
+        if follow_up.text is None:
+            raise DomainError("not_ready", "The listener has not sent it yet.")
+        if follow_up.revealed:
+            raise DomainError("already_revealed", "This has already been shown to everyone.")
+        follow_up.revealed = True
+        return [Event("follow_up_revealed", "therapist", {"listener": follow_up.listener})]
 
 
-def _confirm_reflection(state, actor, command: ConfirmReflection, vocabulary):
-    turn, follow_up = _open_follow_up(state)
-    if turn.speaker != actor.participant_id:
-        raise DomainError("not_speaker", "Only the person who was heard can answer this.")
-    if follow_up.kind != "reflect_back" or not follow_up.revealed:
-        raise DomainError("not_ready", "There is no reflection to answer yet.")
-    if command.confirmation not in CONFIRMATIONS:
-        raise DomainError("invalid_payload", "Please choose yes, partly, or not quite.")
-    clarification = command.clarification.strip()
-    if len(clarification) > CLARIFICATION_MAX_LENGTH:
-        raise DomainError(
-            "too_long", f"Please keep it under {CLARIFICATION_MAX_LENGTH} characters."
-        )
-    follow_up.confirmation, follow_up.clarification = command.confirmation, clarification
-    return [
-        Event(
-            "reflection_confirmed",
-            actor.participant_id,
-            {"confirmation": command.confirmation, "clarification": clarification},
-        )
-    ]
+@command("confirm_reflection", by=("participant",),
+         summary="The speaker answers a revealed reflection: yes, partly or not quite.")
+@dataclass(frozen=True)
+class ConfirmReflection(_Command):
+    confirmation: Confirmation
+    clarification: str = text_field(TEXT_MAX_LENGTH, default="")
+
+    def apply(self, state, actor, ctx):
+        turn, follow_up = _open_follow_up(state)
+        if turn.speaker != actor.participant_id:
+            raise DomainError("not_speaker", "Only the person who was heard can answer this.")
+        if follow_up.kind != "reflect_back" or not follow_up.revealed:
+            raise DomainError("not_ready", "There is no reflection to answer yet.")
+        if self.confirmation not in CONFIRMATIONS:
+            raise DomainError("invalid_payload", "Please choose yes, partly, or not quite.")
+        clarification = self.clarification.strip()
+        if len(clarification) > CLARIFICATION_MAX_LENGTH:
+            raise DomainError(
+                "too_long", f"Please keep it under {CLARIFICATION_MAX_LENGTH} characters."
+            )
+        follow_up.confirmation, follow_up.clarification = self.confirmation, clarification
+        data = {"confirmation": self.confirmation, "clarification": clarification}
+        return [Event("reflection_confirmed", actor.participant_id or "", data)]
 
 
 def shared_needs(state: SessionState, current: Round) -> tuple[str, ...]:
@@ -762,85 +1192,87 @@ def shared_needs(state: SessionState, current: Round) -> tuple[str, ...]:
     return tuple(dict.fromkeys(need for need in in_order if counts[need] > 1))
 
 
-def _reveal_shared_ground(state, actor, command, vocabulary):
-    if state.phase != "revealing":
-        raise DomainError("wrong_phase", "Reveal some answers first.")
-    current = state.round
-    current.shared_ground = shared_needs(state, current)
-    return [Event("shared_ground_revealed", "therapist", {"needs": list(current.shared_ground)})]
+@command("reveal_shared_ground", by=("therapist",),
+         summary="Shows the needs named by more than one person among the revealed answers.")
+@dataclass(frozen=True)
+class RevealSharedGround(_Command):
+    def apply(self, state, actor, ctx):
+        if state.phase != "revealing":
+            raise DomainError("wrong_phase", "Reveal some answers first.")
+        current = state.round
+        current.shared_ground = shared_needs(state, current)  # type: ignore[arg-type]
+        needs = list(current.shared_ground)  # type: ignore[union-attr]
+        return [Event("shared_ground_revealed", "therapist", {**_where(state), "needs": needs})]
 
 
 # The room ---------------------------------------------------------------------------------------
 
 
-def _pause(state, actor, command, vocabulary):
-    if state.paused:
-        raise DomainError("already_paused", "The session is already paused.")
-    state.paused = True
-    return [Event("paused", "therapist")]
+@command("pause", by=("therapist",), while_paused=True,
+         summary="Pauses the room: every screen shows the calm pause view; nothing is lost.")
+@dataclass(frozen=True)
+class Pause(_Command):
+    def apply(self, state, actor, ctx):
+        if state.paused:
+            raise DomainError("already_paused", "The session is already paused.")
+        state.paused = True
+        return [Event("paused", "therapist")]
 
 
-def _resume(state, actor, command, vocabulary):
-    if not state.paused:
-        raise DomainError("not_paused", "The session is not paused.")
-    state.paused = False
-    for person in state.participants.values():
-        person.break_requested = False
-    return [Event("resumed", "therapist")]
+@command("resume", by=("therapist",), while_paused=True,
+         summary="Resumes the room and clears break requests.")
+@dataclass(frozen=True)
+class Resume(_Command):
+    def apply(self, state, actor, ctx):
+        if not state.paused:
+            raise DomainError("not_paused", "The session is not paused.")
+        state.paused = False
+        for person in state.participants.values():
+            person.break_requested = False
+        return [Event("resumed", "therapist")]
 
 
-def _add_note(state, actor, command: AddNote, vocabulary):
-    text = command.text.strip()
-    if not text:
-        raise DomainError("required", "The note is empty.")
-    if len(text) > NOTE_MAX_LENGTH:
-        raise DomainError("too_long", f"Notes can be up to {NOTE_MAX_LENGTH} characters.")
-    note = Note(
-        id=len(state.notes) + 1,
-        text=text,
-        step_index=state.round.step_index if state.round else None,
-    )
-    state.notes.append(note)
-    return [Event("note_added", "therapist", {"text": text, "step": note.step_index})]
+@command("add_note", by=("therapist",), phases=PHASES, while_paused=True,
+         summary="A private note, seen by the therapist only.")
+@dataclass(frozen=True)
+class AddNote(_Command):
+    text: str = text_field(NOTE_MAX_LENGTH)
+
+    def apply(self, state, actor, ctx):
+        text = self.text.strip()
+        if not text:
+            raise DomainError("required", "The note is empty.")
+        current = state.round
+        note = Note(
+            id=len(state.notes) + 1,
+            text=text,
+            step_index=current.step_index if current else None,
+            part_id=current.part_id if current else None,
+        )
+        state.notes.append(note)
+        where = {"part": note.part_id, "step": note.step_index}
+        return [Event("note_added", "therapist", {"text": text, **where})]
 
 
-def _end(state, actor, command, vocabulary):
-    state.phase = "ended"
-    state.paused = False
-    if state.round:
-        state.round.locked = True
-        state.round.drafts.clear()
-        if state.round.turns and state.round.turns[-1].follow_up:
-            state.round.turns[-1].follow_up.draft = ""
-    for person in state.participants.values():
-        person.break_requested = False
-    return [Event("ended", "therapist")]
-
-
-_HANDLERS: dict[type, Callable[..., list[Event]]] = {
-    Connect: _connect,
-    Disconnect: _disconnect,
-    Join: _join,
-    SetLanguage: _set_language,
-    SaveDraft: _save_draft,
-    SubmitAnswer: _submit_answer,
-    RequestBreak: _request_break,
-    SaveFollowUpDraft: _save_follow_up_draft,
-    SubmitFollowUp: _submit_follow_up,
-    ConfirmReflection: _confirm_reflection,
-    OpenStep: _open_step,
-    LockStep: _lock_step,
-    Reveal: _reveal,
-    Skip: _skip,
-    SetListener: _set_listener,
-    RevealFollowUp: _reveal_follow_up,
-    RevealSharedGround: _reveal_shared_ground,
-    Pause: _pause,
-    Resume: _resume,
-    DismissBreak: _dismiss_break,
-    AddNote: _add_note,
-    End: _end,
-}
+@command("end", by=("therapist",), while_paused=True,
+         summary="Ends the session, early or not: join codes and phone links stop working.")
+@dataclass(frozen=True)
+class End(_Command):
+    def apply(self, state, actor, ctx):
+        state.phase = "ended"
+        state.paused = False
+        state.waiting.clear()
+        for part in state.agenda:
+            if part.status == "running":
+                part.status = "done"
+        if state.round:
+            state.round.locked = True
+            state.round.drafts.clear()
+            if state.round.turns and state.round.turns[-1].follow_up:
+                state.round.turns[-1].follow_up.draft = ""
+        for person in state.participants.values():
+            person.break_requested = False
+        return [Event("ended", "therapist")]
 
 
 # --- Invariants --------------------------------------------------------------------------
@@ -849,30 +1281,38 @@ _HANDLERS: dict[type, Callable[..., list[Event]]] = {
 def check_invariants(state: SessionState, vocabulary: Vocabulary) -> None:
     """Raise AssertionError if the state is one the machine must never reach."""
     assert state.phase in PHASES
+    assert state.agenda, "an agenda has at least one exercise"
+    assert len({p.id for p in state.agenda}) == len(state.agenda)
+    running = [p for p in state.agenda if p.status == "running"]
+    assert len(running) <= 1, "two exercises run at once"
+    assert not (set(state.waiting) & set(state.participants)), "someone waits and is in"
     if state.phase == "lobby":
-        assert not state.rounds
+        assert not state.rounds and not running
     if state.phase in ("collecting", "revealing"):
-        assert state.rounds
+        assert state.rounds and running and state.round.part_id == running[0].id
+    for current in state.rounds:
+        part = state.part_by_id(current.part_id)
+        assert part is not None and part.status in ("running", "done")
     for index, current in enumerate(state.rounds):
-        assert current.step_index == index
-        step = state.exercise.steps[index]
+        step = state.step_of(current)
         is_last = index == len(state.rounds) - 1
         if not is_last or state.phase != "collecting":
             assert not current.drafts, "drafts outlive their step"
         assert current.locked == (not is_last or state.phase != "collecting")
-        if is_last and state.phase == "revealing":
-            assert current.locked
         speakers = [t.speaker for t in current.turns]
         assert len(speakers) == len(set(speakers)), "someone had two turns"
         for pid, answer in current.answers.items():
             assert state.participants[pid].role in step.answered_by
-            _check_answer(step, answer, vocabulary, complete=True)
+            check_answer(step, answer, vocabulary, complete=True)
         for turn in current.turns:
             assert turn.speaker in state.participants
             if turn.outcome == "revealed":
                 answer = current.answers[turn.speaker]
-                assert not answer.therapist_only, "a therapist-only answer was revealed"
+                assert answer.shareable, "a pass or a therapist-only answer was revealed"
+            if turn.outcome == "withheld":
+                assert not current.answers[turn.speaker].shareable
             if turn.follow_up:
+                assert turn.outcome == "revealed"
                 assert turn.follow_up.listener != turn.speaker
                 assert turn.follow_up.listener in state.participants
                 assert turn.follow_up.revealed <= (turn.follow_up.text is not None)
@@ -883,8 +1323,11 @@ def check_invariants(state: SessionState, vocabulary: Vocabulary) -> None:
                 if t.outcome == "revealed"
                 for n in current.answers[t.speaker].needs
             }
+    for person in state.participants.values():
+        if person.removed:
+            assert person.connections == 0
     if state.phase == "ended":
-        assert not state.paused
+        assert not state.paused and not state.waiting
 
 
 # --- Serialisation, for the store ----------------------------------------------------------
@@ -897,6 +1340,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "text": answer.text,
         "request": answer.request,
         "therapist_only": answer.therapist_only,
+        "passed": answer.passed,
     }
 
 
@@ -907,56 +1351,84 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
         text=data.get("text", ""),
         request=data.get("request", ""),
         therapist_only=bool(data.get("therapist_only", False)),
+        passed=bool(data.get("passed", False)),
     )
+
+
+def _round_to_dict(r: Round) -> dict[str, Any]:
+    return {
+        "part_id": r.part_id,
+        "step_index": r.step_index,
+        "locked": r.locked,
+        "answers": {pid: answer_to_dict(a) for pid, a in r.answers.items()},
+        "drafts": {pid: answer_to_dict(a) for pid, a in r.drafts.items()},
+        "turns": [dataclasses.asdict(t) for t in r.turns],
+        "shared_ground": None if r.shared_ground is None else list(r.shared_ground),
+    }
 
 
 def state_to_dict(state: SessionState) -> dict[str, Any]:
     from facilitator.domain.exercises import exercise_to_dict
 
     return {
-        "exercise": exercise_to_dict(state.exercise),
+        "agenda": [
+            {"id": p.id, "status": p.status, "exercise": exercise_to_dict(p.exercise)}
+            for p in state.agenda
+        ],
         "phase": state.phase,
         "paused": state.paused,
         "rehearsal": state.rehearsal,
+        "joining_open": state.joining_open,
+        "members": [dataclasses.asdict(m) for m in state.members],
+        "waiting": [dataclasses.asdict(w) for w in state.waiting.values()],
         "participants": [dataclasses.asdict(p) for p in state.participants.values()],
-        "rounds": [
-            {
-                "step_index": r.step_index,
-                "locked": r.locked,
-                "answers": {pid: answer_to_dict(a) for pid, a in r.answers.items()},
-                "drafts": {pid: answer_to_dict(a) for pid, a in r.drafts.items()},
-                "turns": [dataclasses.asdict(t) for t in r.turns],
-                "shared_ground": None if r.shared_ground is None else list(r.shared_ground),
-            }
-            for r in state.rounds
-        ],
+        "rounds": [_round_to_dict(r) for r in state.rounds],
         "notes": [dataclasses.asdict(n) for n in state.notes],
     }
 
 
-def state_from_dict(data: dict[str, Any]) -> SessionState:
+@functools.lru_cache(maxsize=256)
+def _exercise_from_json(text: str) -> Exercise:
+    """Exercises are validated once per distinct content, not on every load of a session."""
     from facilitator.domain.exercises import exercise_from_dict
 
-    def turn(t: dict[str, Any]) -> Turn:
-        follow_up = FollowUpState(**t["follow_up"]) if t.get("follow_up") else None
-        return Turn(speaker=t["speaker"], outcome=t["outcome"], follow_up=follow_up)
+    return exercise_from_dict(json.loads(text))
 
+
+def exercise_snapshot(data: dict[str, Any]) -> Exercise:
+    return _exercise_from_json(json.dumps(data, sort_keys=True, ensure_ascii=False))
+
+
+def _turn_from_dict(t: dict[str, Any]) -> Turn:
+    follow_up = FollowUpState(**t["follow_up"]) if t.get("follow_up") else None
+    return Turn(speaker=t["speaker"], outcome=t["outcome"], follow_up=follow_up)
+
+
+def _round_from_dict(r: dict[str, Any]) -> Round:
+    return Round(
+        part_id=r["part_id"],
+        step_index=r["step_index"],
+        locked=r["locked"],
+        answers={pid: answer_from_dict(a) for pid, a in r["answers"].items()},
+        drafts={pid: answer_from_dict(a) for pid, a in r["drafts"].items()},
+        turns=[_turn_from_dict(t) for t in r["turns"]],
+        shared_ground=None if r["shared_ground"] is None else tuple(r["shared_ground"]),
+    )
+
+
+def state_from_dict(data: dict[str, Any]) -> SessionState:
     return SessionState(
-        exercise=exercise_from_dict(data["exercise"]),
+        agenda=[
+            Part(id=p["id"], status=p["status"], exercise=exercise_snapshot(p["exercise"]))
+            for p in data["agenda"]
+        ],
         phase=data["phase"],
         paused=data["paused"],
         rehearsal=data.get("rehearsal", False),
+        joining_open=data.get("joining_open", True),
+        members=tuple(Member(**m) for m in data.get("members", ())),
+        waiting={w["id"]: Waiting(**w) for w in data.get("waiting", ())},
         participants={p["id"]: Participant(**p) for p in data["participants"]},
-        rounds=[
-            Round(
-                step_index=r["step_index"],
-                locked=r["locked"],
-                answers={pid: answer_from_dict(a) for pid, a in r["answers"].items()},
-                drafts={pid: answer_from_dict(a) for pid, a in r["drafts"].items()},
-                turns=[turn(t) for t in r["turns"]],
-                shared_ground=None if r["shared_ground"] is None else tuple(r["shared_ground"]),
-            )
-            for r in data["rounds"]
-        ],
+        rounds=[_round_from_dict(r) for r in data["rounds"]],
         notes=[Note(**n) for n in data["notes"]],
     )

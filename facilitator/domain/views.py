@@ -1,13 +1,16 @@
 """What one viewer may see of a session: the privacy contract, in one place.
 
 An answer is shown to its author and the therapist; to everyone else only once revealed, and
-never when it is for the therapist only. A draft is shown to its author alone. Notes are the
-therapist's alone. The room display sees only what the whole family may see.
+never when it is a pass or for the therapist only: to the family those look exactly like a
+skipped turn ("not shared this time"). A draft is shown to its author alone. Notes, the
+family's name and its members, who is waiting at the door and private signals (a break, "I
+need to talk to my therapist alone") are the therapist's. A phone that waits to be admitted
+sees nothing of the session. The room display sees only what the whole family may see.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from facilitator.domain.common import localize
@@ -19,7 +22,9 @@ from facilitator.domain.session import (
     Round,
     SessionState,
     Turn,
+    Waiting,
     answer_to_dict,
+    suggested_member,
 )
 from facilitator.domain.vocabulary import Vocabulary
 
@@ -40,31 +45,43 @@ DISPLAY_VIEWER = Viewer("display")
 
 @dataclass(frozen=True)
 class SessionInfo:
-    """Public facts about the session kept outside the state machine."""
+    """Facts about the session kept outside the state machine."""
 
     join_code: str | None = None
     join_url: str | None = None
+    # The therapist's alone.
     family_name: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def all_viewers(state: SessionState) -> list[Viewer]:
     """Everyone who may be watching this session: each gets their own view."""
-    people = [Viewer("participant", pid) for pid in state.participants]
+    people = [Viewer("participant", pid) for pid in [*state.present(), *state.waiting]]
     return [THERAPIST_VIEWER, DISPLAY_VIEWER, *people]
 
 
 def view_for(
     state: SessionState, viewer: Viewer, vocabulary: Vocabulary, info: SessionInfo | None = None
-) -> dict[str, Any]:
-    """The whole current view of the session for one viewer."""
+) -> dict[str, Any] | None:
+    """The whole current view of the session for one viewer; None for a phone shut out."""
     info = info or SessionInfo()
     if viewer.kind == "participant":
-        me = state.participants[viewer.participant_id or ""]
-        return _ParticipantLens(state, vocabulary, me).view(info)
+        pid = viewer.participant_id or ""
+        if pid in state.waiting:
+            return waiting_view(state.waiting[pid])
+        me = state.present().get(pid)
+        return _ParticipantLens(state, vocabulary, me).view(info) if me else None
     if viewer.kind == "therapist":
         return _TherapistLens(state, vocabulary, viewer.language).view(info)
     return _DisplayLens(state, vocabulary, viewer.language).view(info)
+
+
+def waiting_view(asking: Waiting) -> dict[str, Any]:
+    """Until admitted, a phone learns nothing of the session: only that it is waiting."""
+    return {
+        "kind": "waiting",
+        "language": asking.language,
+        "you": {"id": asking.id, "name": asking.name, "role": asking.role},
+    }
 
 
 class _Lens:
@@ -81,41 +98,67 @@ class _Lens:
 
     def sees_answer(self, current: Round, speaker_id: str) -> bool:
         answer = current.answers.get(speaker_id)
-        return answer is not None and current.is_revealed(speaker_id) and not answer.therapist_only
+        return answer is not None and current.is_revealed(speaker_id) and answer.shareable
 
     def sees_follow_up_text(self, follow_up: FollowUpState) -> bool:
         return follow_up.revealed
 
+    def outcome(self, turn: Turn) -> str:
+        # A skip, a pass and a therapist-only answer look the same to the family.
+        return "revealed" if turn.outcome == "revealed" else "not_shared"
+
+    def people(self) -> list[Participant]:
+        return list(self.state.present().values())
+
     # Building blocks --------------------------------------------------------------------
 
     def view(self, info: SessionInfo) -> dict[str, Any]:
-        state, current = self.state, self.state.round
+        current = self.state.round
         return {
             "kind": self.kind,
             "language": self.language,
-            "session": {
-                "phase": state.phase,
-                "paused": state.paused,
-                "rehearsal": state.rehearsal,
-                "exercise": {
-                    "id": state.exercise.id,
-                    "title": localize(state.exercise.title, self.language),
-                },
-                "family_name": info.family_name,
-                "join_code": info.join_code if state.phase != "ended" else None,
-                "join_url": info.join_url if state.phase != "ended" else None,
-            },
+            "session": self.session_view(info),
             "step": self.step_view(current) if current else None,
-            "people": [self.person_view(p, current) for p in state.participants.values()],
+            "people": [self.person_view(p, current) for p in self.people()],
             "turns": [self.turn_view(current, t) for t in current.turns] if current else [],
             "shared_ground": self.shared_ground_view(current),
         }
 
-    def step_view(self, current: Round) -> dict[str, Any]:
-        step = self.state.exercise.steps[current.step_index]
+    def session_view(self, info: SessionInfo) -> dict[str, Any]:
+        state = self.state
+        exercise = state.exercise
         return {
+            "phase": state.phase,
+            "paused": state.paused,
+            "rehearsal": state.rehearsal,
+            "exercise": {"id": exercise.id, "title": localize(exercise.title, self.language)}
+            if exercise
+            else None,
+            "agenda": self.agenda_position(),
+        }
+
+    def agenda_position(self) -> dict[str, int] | None:
+        """"Part 2 of 3": where the session is among the exercises the family will do."""
+        planned = self.state.planned_parts()
+        part = self.state.part
+        if part is None or part not in planned:
+            return {"part": 0, "parts": len(planned)}
+        return {"part": planned.index(part) + 1, "parts": len(planned)}
+
+    def join_view(self, info: SessionInfo) -> dict[str, Any]:
+        open_ = self.state.phase != "ended" and self.state.joining_open
+        return {
+            "join_code": info.join_code if open_ else None,
+            "join_url": info.join_url if open_ else None,
+        }
+
+    def step_view(self, current: Round) -> dict[str, Any]:
+        step = self.state.step_of(current)
+        part = self.state.part_by_id(current.part_id)
+        return {
+            "part_id": current.part_id,
             "index": current.step_index,
-            "count": len(self.state.exercise.steps),
+            "count": len(part.exercise.steps),  # type: ignore[union-attr]
             "title": localize(step.title, self.language),
             "locked": current.locked,
             "answered_by": list(step.answered_by),
@@ -135,7 +178,7 @@ class _Lens:
     def turn_view(self, current: Round, turn: Turn) -> dict[str, Any]:
         view: dict[str, Any] = {
             "speaker": self.who(turn.speaker),
-            "outcome": turn.outcome,
+            "outcome": self.outcome(turn),
             "answer": None,
             "follow_up": None,
         }
@@ -177,6 +220,7 @@ class _Lens:
             "text": answer.text,
             "request": answer.request,
             "therapist_only": answer.therapist_only,
+            "passed": answer.passed,
         }
 
     def fields_view(self, step: Step) -> dict[str, Any]:
@@ -192,6 +236,7 @@ class _Lens:
             "needs": {"min": step.needs.min, "max": step.needs.max},
             "text": text_field(step.text),
             "request": text_field(step.request),
+            "therapist_only": bool(getattr(step, "therapist_only", False)),
         }
 
 
@@ -216,6 +261,7 @@ class _ParticipantLens(_Lens):
             "name": self.me.name,
             "role": self.me.role,
             "break_requested": self.me.break_requested,
+            "talk_alone_requested": self.me.talk_alone_since is not None,
         }
         view["your_answer"] = None
         view["your_draft"] = None
@@ -233,7 +279,7 @@ class _ParticipantLens(_Lens):
 
     def step_view(self, current: Round) -> dict[str, Any]:
         view = super().step_view(current)
-        step = self.state.exercise.steps[current.step_index]
+        step = self.state.step_of(current)
         answering = self.me.role in step.answered_by
         view["you_answer"] = answering
         view["prompt"] = localize(step.prompts[self.me.role], self.language) if answering else ""
@@ -249,6 +295,19 @@ class _TherapistLens(_Lens):
 
     def sees_follow_up_text(self, follow_up: FollowUpState) -> bool:
         return follow_up.text is not None
+
+    def outcome(self, turn: Turn) -> str:
+        return turn.outcome
+
+    def people(self) -> list[Participant]:
+        return list(self.state.participants.values())
+
+    def session_view(self, info: SessionInfo) -> dict[str, Any]:
+        view = super().session_view(info)
+        view.update(self.join_view(info))
+        view["family_name"] = info.family_name
+        view["joining_open"] = self.state.joining_open
+        return view
 
     def view(self, info: SessionInfo) -> dict[str, Any]:
         view = super().view(info)
@@ -266,17 +325,53 @@ class _TherapistLens(_Lens):
                     }
                 )
         view["notes"] = [
-            {"id": n.id, "text": n.text, "step_index": n.step_index} for n in state.notes
+            {"id": n.id, "text": n.text, "step_index": n.step_index, "part_id": n.part_id}
+            for n in state.notes
         ]
+        exercise = state.exercise or state.agenda[0].exercise
         view["steps"] = [
             {"index": i, "title": localize(s.title, self.language)}
-            for i, s in enumerate(state.exercise.steps)
+            for i, s in enumerate(exercise.steps)
+        ]
+        view["agenda"] = [
+            {
+                "id": part.id,
+                "exercise_id": part.exercise.id,
+                "title": localize(part.exercise.title, self.language),
+                "status": part.status,
+                "steps": len(part.exercise.steps),
+            }
+            for part in state.agenda
+        ]
+        view["members"] = [
+            {"id": m.id, "name": m.name, "role": m.role, "here": self._member_here(m.id)}
+            for m in state.members
+        ]
+        view["waiting"] = [self.waiting_person(w) for w in state.waiting.values()]
+        view["alerts"] = [
+            {"kind": "talk_alone", "participant": self.who(p.id), "since": p.talk_alone_since}
+            for p in state.present().values()
+            if p.talk_alone_since is not None
         ]
         return view
 
+    def _member_here(self, member_id: int) -> bool:
+        return any(p.member_id == member_id for p in self.state.present().values())
+
+    def waiting_person(self, asking: Waiting) -> dict[str, Any]:
+        suggestion = suggested_member(self.state, asking)
+        return {
+            "id": asking.id,
+            "name": asking.name,
+            "role": asking.role,
+            "language": asking.language,
+            "connected": asking.connections > 0,
+            "suggested_member": suggestion.id if suggestion else None,
+        }
+
     def step_view(self, current: Round) -> dict[str, Any]:
         view = super().step_view(current)
-        step = self.state.exercise.steps[current.step_index]
+        step = self.state.step_of(current)
         view["prompts"] = {
             role: localize(step.prompts[role], self.language) for role in step.prompts
         }
@@ -286,12 +381,14 @@ class _TherapistLens(_Lens):
     def person_view(self, person: Participant, current: Round | None) -> dict[str, Any]:
         view = super().person_view(person, current)
         view["break_requested"] = person.break_requested
+        view["talk_alone_since"] = person.talk_alone_since
         view["language"] = person.language
-        answers = (
-            bool(current)
-            and person.role in self.state.exercise.steps[current.step_index].answered_by
-        )
-        if not answers:
+        view["member_id"] = person.member_id
+        view["removed"] = person.removed
+        answers = bool(current) and person.role in self.state.step_of(current).answered_by
+        if person.removed:
+            view["status"] = "removed"
+        elif not answers:
             view["status"] = "listening"
         elif person.id in current.answers:
             view["status"] = "answered"
@@ -305,3 +402,7 @@ class _TherapistLens(_Lens):
 
 class _DisplayLens(_Lens):
     kind = "display"
+
+    def session_view(self, info: SessionInfo) -> dict[str, Any]:
+        # The room display shows the join code and QR code while people arrive.
+        return {**super().session_view(info), **self.join_view(info)}

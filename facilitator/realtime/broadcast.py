@@ -1,4 +1,4 @@
-"""Send every viewer of a session their own view, to their own private room."""
+"""One path for every change: apply a command, then send each screen its view if it changed."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
-from facilitator.domain.session import SessionState
-from facilitator.domain.views import Viewer, all_viewers, view_for
+from facilitator.domain.session import Actor, SessionState
+from facilitator.domain.views import SessionInfo, Viewer, all_viewers, view_for
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import socketio
 from facilitator.store import live as store
@@ -28,19 +28,55 @@ def base_url() -> str:
     return request.host_url.rstrip("/")
 
 
-def with_language(live: LiveSession, viewer: Viewer) -> Viewer:
-    """The therapist and the room display read the therapist's language."""
-    if viewer.kind == "participant":
-        return viewer
-    return Viewer(viewer.kind, language=live.therapist.language)
+class Lenses:
+    """Everything building the views of one session needs, loaded once per change."""
+
+    def __init__(self, live: LiveSession):
+        self.session_id = live.id
+        self.info: SessionInfo = store.session_info(live, base_url())
+        self.language = live.therapist.language
+        self.vocabulary = default_vocabulary()
+
+    def viewer(self, viewer: Viewer) -> Viewer:
+        """The therapist and the room display read the therapist's language."""
+        if viewer.kind == "participant":
+            return viewer
+        return Viewer(viewer.kind, language=self.language)
+
+    def view(self, state: SessionState, viewer: Viewer) -> dict[str, Any] | None:
+        return view_for(state, self.viewer(viewer), self.vocabulary, self.info)
 
 
-def current_view(live: LiveSession, state: SessionState, viewer: Viewer) -> dict[str, Any]:
-    info = store.session_info(live, base_url())
-    return view_for(state, with_language(live, viewer), default_vocabulary(), info)
+def current_view(live: LiveSession, state: SessionState, viewer: Viewer) -> dict[str, Any] | None:
+    return Lenses(live).view(state, viewer)
 
 
-def broadcast(live: LiveSession, state: SessionState) -> None:
-    """After any change: each person, the therapist and the display get their whole view."""
-    for viewer in all_viewers(state):
-        socketio.emit("view", current_view(live, state, viewer), to=room_for(live.id, viewer))
+def send_changes(outcome: store.Outcome, skip_sid: str | None = None) -> None:
+    """Each screen whose view changed gets its whole new view; the others get no frame at all,
+    so a private signal (a break, "talk alone") cannot be noticed on any other screen."""
+    lenses = Lenses(outcome.session)
+    for viewer in all_viewers(outcome.state):
+        after = lenses.view(outcome.state, viewer)
+        if after is None or after == lenses.view(outcome.before, viewer):
+            continue
+        socketio.emit("view", after, to=room_for(lenses.session_id, viewer), skip_sid=skip_sid)
+    for participant_id in outcome.shut_out():
+        shut_out(lenses.session_id, participant_id)
+
+
+def shut_out(session_id: str, participant_id: str) -> None:
+    """Close a turned-away or removed phone's sockets; it receives nothing more."""
+    room = room_for(session_id, Viewer("participant", participant_id))
+    server = socketio.server
+    for sid, _ in list(server.manager.get_participants("/", room)):
+        server.disconnect(sid, namespace="/")
+    # Sockets on other server processes leave the room everywhere; their next event is refused.
+    socketio.close_room(room)
+
+
+def perform(session_id: str, actor: Actor, command: Any, skip_sid: str | None = None):
+    """The one way a change happens, from a socket event or a page: the store applies it in
+    one transaction, then every screen that must learn of it does."""
+    outcome = store.apply(session_id, actor, command)
+    send_changes(outcome, skip_sid=skip_sid)
+    return outcome

@@ -14,8 +14,10 @@ from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer
 from facilitator.extensions import db, socketio
-from facilitator.realtime.broadcast import broadcast, current_view, room_for
-from facilitator.realtime.protocol import COMMANDS, error, ok
+from facilitator.realtime import protocol
+from facilitator.realtime.broadcast import current_view, perform, room_for
+from facilitator.realtime.protocol import error, ok
+from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 class Identity:
     session_id: str
     viewer: Viewer
+    therapist_id: int | None = None
 
     @property
     def actor(self) -> domain.Actor:
@@ -63,7 +66,7 @@ def authenticate(auth: Any) -> Identity:
         live = store.get_session(auth["session_id"][:64])
         if live is None or live.therapist_id != current_user.id:
             raise _refuse("not_allowed", "This is not one of your sessions.")
-        identity = Identity(live.id, THERAPIST_VIEWER)
+        identity = Identity(live.id, THERAPIST_VIEWER, current_user.id)
     else:
         raise _refuse("unauthenticated", "Please join the session first.")
     if not live.is_open:
@@ -73,14 +76,14 @@ def authenticate(auth: Any) -> Identity:
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
+    if request.sid in _identities:
+        return  # a connect replayed on an open socket changes nothing
     identity = authenticate(auth)
     _identities[request.sid] = identity
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
-        outcome = store.apply(identity.session_id, identity.actor, domain.Connect())
-        broadcast(outcome.session, outcome.state)
-    else:
-        _send_own_view(identity)
+        perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
+    _send_own_view(identity)
 
 
 @socketio.on("disconnect")
@@ -89,40 +92,61 @@ def on_disconnect(*_: Any) -> None:
     if identity is None or identity.viewer.kind != "participant":
         return
     try:
-        outcome = store.apply(identity.session_id, identity.actor, domain.Disconnect())
+        perform(identity.session_id, identity.actor, domain.Disconnect())
     except DomainError:
         db.session.rollback()
-        return
-    broadcast(outcome.session, outcome.state)
 
 
-def _send_own_view(identity: Identity) -> dict[str, Any]:
+def _send_own_view(identity: Identity) -> None:
     live = store.get_session(identity.session_id)
     view = current_view(live, store.load_state(live), identity.viewer)
-    socketio.emit("view", view, to=request.sid)
-    return view
+    if view is not None:
+        socketio.emit("view", view, to=request.sid)
 
 
 @socketio.on("get_view")
-def on_get_view(payload: Any = None) -> dict[str, Any]:
+def on_get_view(*args: Any) -> dict[str, Any]:
     """A client that suspects it missed something asks for its whole view again."""
     identity = _identities.get(request.sid)
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if len(args) > 1 or (args and args[0] not in (None, {})):
+        return error("invalid_payload", "get_view takes no payload.")
     live = store.get_session(identity.session_id)
     if live is None:
         return error("unknown_session", "This session no longer exists.")
-    return ok(view=current_view(live, store.load_state(live), identity.viewer))
+    view = current_view(live, store.load_state(live), identity.viewer)
+    if view is None:
+        return error("unknown_participant", "This phone is no longer part of the session.")
+    return ok(view=view)
 
 
-def dispatch(event: str, payload: Any) -> dict[str, Any]:
+def _resolvers(identity: Identity) -> protocol.Resolvers:
+    """Payload values that name something outside the session, looked up for this sender."""
+
+    def exercise(key: str) -> Any:
+        found = exercise_store.available_exercises(identity.therapist_id or 0).get(key)
+        if found is None:
+            raise DomainError("unknown_exercise", "That exercise is not in your library.")
+        return found
+
+    return {"exercise": exercise}
+
+
+def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
     """One path for every change: who is this, decode, domain, persist, send each their view."""
     identity = _identities.get(request.sid)
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if len(args) > 1:
+        return error("invalid_payload", "The message was not understood.")
+    spec = protocol.client_events()[event]
+    if identity.actor.kind not in spec.senders:
+        # Said before reading the payload: it is the sender, not the message, that is wrong.
+        return error("not_allowed", "That is not yours to do.")
     try:
-        command = COMMANDS[event](payload)
-        outcome = store.apply(identity.session_id, identity.actor, command)
+        command = protocol.decode(spec, args[0] if args else None, _resolvers(identity))
+        perform(identity.session_id, identity.actor, command)
     except DomainError as refused:
         db.session.rollback()
         return error(refused.code, refused.message)
@@ -130,20 +154,25 @@ def dispatch(event: str, payload: Any) -> dict[str, Any]:
         db.session.rollback()
         log.exception("event %s failed", event)
         return error("server_error", "Something went wrong on our side. Please try again.")
-    broadcast(outcome.session, outcome.state)
     return ok()
 
 
 def _register(event: str) -> None:
-    def handler(payload: Any = None) -> dict[str, Any]:
-        return dispatch(event, payload)
+    def handler(*args: Any) -> dict[str, Any]:
+        return dispatch(event, args)
 
     handler.__name__ = f"on_{event}"
     socketio.on_event(event, handler)
 
 
-for _event in COMMANDS:
+for _event in protocol.client_events():
     _register(_event)
+
+
+@socketio.on("*")
+def on_unknown_event(event: Any, *_: Any) -> dict[str, Any]:
+    """An event name nobody declared: refused with a stable code, to clients that ask."""
+    return error("unknown_event", "That action is not known.")
 
 
 @socketio.on_error_default

@@ -1,33 +1,67 @@
-"""The Socket.IO protocol: each event's payload, decoded and checked into a domain command."""
+"""The Socket.IO protocol, read off the domain's command declarations.
+
+Each event a client may send is a command declared in `domain/session.py`; this module turns
+its payload into that command by the declared fields (their types and limits), and renders
+the event table of `docs/protocol.md` from the same declarations.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import types
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 
-MAX_TEXT = 4000
-MAX_IDS = 20
-MAX_ID_LENGTH = 64
+# A text field declared without its own limit still has one.
+DEFAULT_MAX_LENGTH = 200
+MAX_INTEGER = 1_000_000
 
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: type | tuple[type, ...]
-    required: bool = True
-    max_length: int | None = None
+# Turns a payload value (e.g. an exercise key) into what the command holds; given by the caller.
+Resolvers = dict[str, Callable[[Any], Any]]
 
 
 def _invalid(message: str) -> DomainError:
     return DomainError("invalid_payload", message)
 
 
-def decode(payload: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
-    """Check a payload's shape: a mapping with exactly these fields, of these types and sizes."""
+@dataclasses.dataclass(frozen=True)
+class FieldSpec:
+    """One payload field of a command, as the decoder reads it."""
+
+    name: str  # in the payload
+    attribute: str  # on the command
+    kind: Any
+    required: bool
+    metadata: dict[str, Any]
+
+
+@functools.cache
+def payload_fields(command: type) -> tuple[FieldSpec, ...]:
+    hints = typing.get_type_hints(command)
+    specs = []
+    for f in dataclasses.fields(command):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        name = f.metadata.get("payload", f.name)
+        specs.append(FieldSpec(name, f.name, hints[f.name], required, dict(f.metadata)))
+    return tuple(specs)
+
+
+def decode(spec: domain.CommandSpec, payload: Any, resolvers: Resolvers | None = None) -> Any:
+    """The command an event's payload asks for, or DomainError("invalid_payload", ...)."""
+    fields = payload_fields(spec.command)
+    if len(fields) == 1 and fields[0].metadata.get("inline"):
+        (only,) = fields
+        return spec.command(**{only.attribute: _decode_value(payload, only.kind, only, {})})
+    values = _decode_object(payload, fields, resolvers or {})
+    return spec.command(**values)
+
+
+def _decode_object(payload: Any, fields: tuple[FieldSpec, ...], resolvers: Resolvers) -> dict:
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
@@ -42,127 +76,70 @@ def decode(payload: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
             if spec.required:
                 raise _invalid(f"Missing field: {spec.name}.")
             continue
-        value = payload[spec.name]
-        # bool is an int in Python; a count or id is never a bool.
-        if isinstance(value, bool) and bool not in _kinds(spec.kind):
-            raise _invalid(f"Wrong type for {spec.name}.")
-        if value is None and not spec.required:
-            continue
-        if not isinstance(value, spec.kind):
-            raise _invalid(f"Wrong type for {spec.name}.")
-        if spec.max_length is not None and len(value) > spec.max_length:
-            raise DomainError("too_long", f"{spec.name} is too long.")
-        values[spec.name] = value
+        value = _decode_value(payload[spec.name], spec.kind, spec, resolvers)
+        if "resolve" in spec.metadata:
+            value = resolvers[spec.metadata["resolve"]](value)
+        values[spec.attribute] = value
     return values
 
 
-def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
+def _decode_value(value: Any, kind: Any, spec: FieldSpec, resolvers: Resolvers) -> Any:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if "resolve" in spec.metadata:
+        return _text(value, spec)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _decode_value(value, inner, spec, resolvers)
+    if origin is Literal:
+        if not isinstance(value, str) or value not in args:
+            raise _invalid(f"Wrong value for {spec.name}.")
+        return value
+    if origin is tuple:
+        return _ids(value, spec)
+    if dataclasses.is_dataclass(kind):
+        inner_limits = spec.metadata.get("fields", {})
+        fields = tuple(
+            dataclasses.replace(f, metadata={**f.metadata, **inner_limits.get(f.name, {})})
+            for f in payload_fields(kind)
+        )
+        return kind(**_decode_object(value, fields, resolvers))
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise _invalid(f"Wrong type for {spec.name}.")
+        return value
+    if kind is int:
+        # bool is an int in Python; a count or id is never a bool.
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INTEGER:
+            raise _invalid(f"Wrong type for {spec.name}.")
+        return value
+    if kind is str:
+        return _text(value, spec)
+    raise TypeError(f"cannot decode {kind!r}")
 
 
-def _concept_ids(value: Any, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or len(value) > MAX_IDS:
-        raise _invalid(f"{name} must be a short list.")
-    if not all(isinstance(v, str) and 0 < len(v) <= MAX_ID_LENGTH for v in value):
-        raise _invalid(f"{name} must be a list of ids.")
+def _text(value: Any, spec: FieldSpec) -> str:
+    if not isinstance(value, str):
+        raise _invalid(f"Wrong type for {spec.name}.")
+    if len(value) > spec.metadata.get("max_length", DEFAULT_MAX_LENGTH):
+        raise DomainError("too_long", f"{spec.name} is too long.")
+    return value
+
+
+def _ids(value: Any, spec: FieldSpec) -> tuple[str, ...]:
+    max_items = spec.metadata.get("max_items", domain.MAX_CONCEPTS)
+    max_length = spec.metadata.get("max_length", domain.ID_MAX_LENGTH)
+    if not isinstance(value, list) or len(value) > max_items:
+        raise _invalid(f"{spec.name} must be a short list.")
+    if not all(isinstance(v, str) and 0 < len(v) <= max_length for v in value):
+        raise _invalid(f"{spec.name} must be a list of ids.")
     return tuple(value)
 
 
-ANSWER_FIELDS = (
-    Field("feelings", list, required=False),
-    Field("needs", list, required=False),
-    Field("text", str, required=False, max_length=MAX_TEXT),
-    Field("request", str, required=False, max_length=MAX_TEXT),
-    Field("therapist_only", bool, required=False),
-)
-
-
-def _answer(payload: Any) -> domain.Answer:
-    values = decode(payload, ANSWER_FIELDS)
-    return domain.Answer(
-        feelings=_concept_ids(values.get("feelings", []), "feelings"),
-        needs=_concept_ids(values.get("needs", []), "needs"),
-        text=values.get("text", ""),
-        request=values.get("request", ""),
-        therapist_only=values.get("therapist_only", False),
-    )
-
-
-def _participant_id(payload: Any, name: str = "participant_id") -> str:
-    return decode(payload, (Field(name, str, max_length=MAX_ID_LENGTH),))[name]
-
-
-def _no_payload(command: type) -> Callable[[Any], domain.Command]:
-    def build(payload: Any) -> domain.Command:
-        decode(payload, ())
-        return command()
-
-    return build
-
-
-def _reveal(payload: Any) -> domain.Command:
-    values = decode(
-        payload,
-        (
-            Field("participant_id", str, required=False, max_length=MAX_ID_LENGTH),
-            Field("listener_id", str, required=False, max_length=MAX_ID_LENGTH),
-        ),
-    )
-    return domain.Reveal(values.get("participant_id"), values.get("listener_id"))
-
-
-def _submit_follow_up(payload: Any) -> domain.Command:
-    values = decode(
-        payload,
-        (Field("text", str, max_length=MAX_TEXT), Field("verdict", str, required=False)),
-    )
-    return domain.SubmitFollowUp(values["text"], values.get("verdict"))
-
-
-def _confirm(payload: Any) -> domain.Command:
-    values = decode(
-        payload,
-        (
-            Field("confirmation", str, max_length=20),
-            Field("clarification", str, required=False, max_length=MAX_TEXT),
-        ),
-    )
-    if values["confirmation"] not in domain.CONFIRMATIONS:
-        raise _invalid("Please choose yes, partly, or not quite.")
-    return domain.ConfirmReflection(values["confirmation"], values.get("clarification", ""))
-
-
-def _text(command: type, name: str = "text") -> Callable[[Any], domain.Command]:
-    def build(payload: Any) -> domain.Command:
-        return command(decode(payload, (Field(name, str, max_length=MAX_TEXT),))[name])
-
-    return build
-
-
-# Event name -> payload decoder. One table: docs/protocol.md lists the same events.
-COMMANDS: dict[str, Callable[[Any], domain.Command]] = {
-    # participants
-    "set_language": _text(domain.SetLanguage, "language"),
-    "save_draft": lambda p: domain.SaveDraft(_answer(p)),
-    "submit_answer": lambda p: domain.SubmitAnswer(_answer(p)),
-    "request_break": _no_payload(domain.RequestBreak),
-    "save_follow_up_draft": _text(domain.SaveFollowUpDraft),
-    "submit_follow_up": _submit_follow_up,
-    "confirm_reflection": _confirm,
-    # the therapist
-    "open_step": _no_payload(domain.OpenStep),
-    "lock_step": _no_payload(domain.LockStep),
-    "reveal": _reveal,
-    "skip": lambda p: domain.Skip(_participant_id(p)),
-    "set_listener": lambda p: domain.SetListener(_participant_id(p, "listener_id")),
-    "reveal_follow_up": _no_payload(domain.RevealFollowUp),
-    "reveal_shared_ground": _no_payload(domain.RevealSharedGround),
-    "pause": _no_payload(domain.Pause),
-    "resume": _no_payload(domain.Resume),
-    "dismiss_break": lambda p: domain.DismissBreak(_participant_id(p)),
-    "add_note": _text(domain.AddNote),
-    "end": _no_payload(domain.End),
-}
+def client_events() -> dict[str, domain.CommandSpec]:
+    """Every event a client may send, by name, in declaration order."""
+    return {s.event: s for s in domain.SPECS.values() if s.event is not None}
 
 
 def ok(**extra: Any) -> dict[str, Any]:
@@ -171,3 +148,52 @@ def ok(**extra: Any) -> dict[str, Any]:
 
 def error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
+
+
+# --- The protocol document's event table -----------------------------------------------------
+
+
+def _describe(kind: Any, spec: FieldSpec) -> str:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if "resolve" in spec.metadata:
+        return "str"
+    if origin in (typing.Union, types.UnionType):
+        inner = " \\| ".join(_describe(a, spec) for a in args if a is not type(None))
+        return f"{inner} \\| null"
+    if origin is Literal:
+        return " \\| ".join(f'"{a}"' for a in args)
+    if origin is tuple:
+        return "[id...]"
+    if dataclasses.is_dataclass(kind):
+        return kind.__name__.lower()
+    return kind.__name__
+
+
+def payload_summary(command: type) -> str:
+    fields = payload_fields(command)
+    if not fields:
+        return "none"
+    if len(fields) == 1 and fields[0].metadata.get("inline"):
+        return _describe(fields[0].kind, fields[0]) + " (below)"
+    parts = []
+    for f in fields:
+        optional = "" if f.required else "?"
+        parts.append(f'"{f.name}"{optional}: {_describe(f.kind, f)}')
+    return "`{" + ", ".join(parts) + "}`"
+
+
+def event_table() -> str:
+    """The table of client events in docs/protocol.md, rendered from the declarations."""
+    lines = [
+        "| event | sent by | payload | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, spec in client_events().items():
+        senders = ", ".join(spec.senders)
+        when = "" if spec.phases != domain.PHASES else " Also after the end."
+        paused = " Works while paused." if spec.while_paused else ""
+        lines.append(
+            f"| `{name}` | {senders} | {payload_summary(spec.command)} | "
+            f"{spec.summary}{paused}{when} |"
+        )
+    return "\n".join(lines)

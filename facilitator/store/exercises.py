@@ -7,6 +7,7 @@ from sqlalchemy import select
 from facilitator.domain.exercises import (
     ID_PATTERN,
     Exercise,
+    ExerciseError,
     builtin_exercises,
     exercise_from_dict,
     exercise_to_dict,
@@ -40,6 +41,18 @@ def own_exercise(therapist_id: int, exercise_id: int) -> CustomExercise | None:
 def exercise_of(row: CustomExercise) -> Exercise:
     """The stored exercise, validated again: raises ExerciseError if it no longer reads."""
     return exercise_from_dict(row.data)
+
+
+def available_exercises(therapist_id: int) -> dict[str, Exercise]:
+    """The exercises a therapist can run, by key: the built-in ones, then their own."""
+    choices = {f"builtin:{key}": exercise for key, exercise in builtin_exercises().items()}
+    for row in own_exercises(therapist_id):
+        try:
+            choices[f"custom:{row.id}"] = exercise_of(row)
+        except ExerciseError:
+            # A file that no longer validates is fixed in the exercise editor, not started.
+            continue
+    return choices
 
 
 def id_in_use(therapist_id: int, exercise_id: str, except_row: int | None = None) -> bool:

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +39,15 @@ MAX_WRITE_ATTEMPTS = 5
 @dataclass
 class Outcome:
     session: LiveSession
+    # The state before the command and after it: screens whose view did not change get nothing.
+    before: domain.SessionState
     state: domain.SessionState
     events: list[domain.Event]
+
+    def shut_out(self) -> list[str]:
+        """Phones this command shut out: turned away, removed, or still waiting at the end."""
+        before = {*self.before.waiting, *self.before.present()}
+        return sorted(before - {*self.state.waiting, *self.state.present()})
 
 
 def new_join_code() -> str:
@@ -59,20 +67,27 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def family_members(family: Family | None) -> tuple[domain.Member, ...]:
+    if family is None:
+        return ()
+    return tuple(domain.Member(m.id, m.display_name, m.role) for m in family.members)  # type: ignore[arg-type]
+
+
 def open_session(
     therapist: Therapist,
-    exercise: Exercise,
+    agenda: list[Exercise] | Exercise,
     family: Family | None = None,
     rehearsal: bool = False,
 ) -> LiveSession:
     """Start a session in its lobby with a fresh join code, unique among open sessions."""
-    state = domain.new_session(exercise, rehearsal=rehearsal)
+    state = domain.new_session(agenda, rehearsal=rehearsal, members=family_members(family))
+    first = state.agenda[0].exercise
     for _ in range(20):
         live = LiveSession(
             id=uuid.uuid4().hex,
             therapist_id=therapist.id,
             family_id=family.id if family else None,
-            exercise_id=exercise.id,
+            exercise_id=first.id,
             join_code=new_join_code(),
             display_token=secrets.token_urlsafe(24),
             rehearsal=rehearsal,
@@ -85,7 +100,8 @@ def open_session(
             db.session.rollback()
             continue
         if not rehearsal:
-            _record(live, [domain.Event("session_opened", "therapist", {"exercise": exercise.id})])
+            agenda_ids = [part.exercise.id for part in state.agenda]
+            _record(live, [domain.Event("session_opened", "therapist", {"agenda": agenda_ids})])
         db.session.commit()
         return live
     raise RuntimeError("could not find a free join code")
@@ -106,19 +122,23 @@ def load_state(live: LiveSession) -> domain.SessionState:
     return domain.state_from_dict(live.state)
 
 
-def apply(session_id: str, actor: domain.Actor, command: domain.Command) -> Outcome:
+def now_iso() -> str:
+    return utcnow().isoformat(timespec="seconds") + "Z"
+
+
+def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
     """Run one command: validate in the domain, persist state and record in one transaction.
 
     A refused command raises DomainError and nothing is saved.
     """
-    vocabulary = default_vocabulary()
+    ctx = domain.Context(default_vocabulary(), now_iso())
     for _ in range(MAX_WRITE_ATTEMPTS):
         live = db.session.get(LiveSession, session_id, populate_existing=True)
         if live is None:
             raise DomainError("unknown_session", "This session no longer exists.")
-        state = load_state(live)
+        before = load_state(live)
         try:
-            events = domain.handle(state, actor, command, vocabulary)
+            state, events = domain.handle(before, actor, command, ctx)
         except DomainError:
             db.session.rollback()
             raise
@@ -129,12 +149,15 @@ def apply(session_id: str, actor: domain.Actor, command: domain.Command) -> Outc
             live.join_code = None
         if not live.rehearsal:
             _record(live, events)
+        outcome = Outcome(live, before, state, events)
+        for participant_id in outcome.shut_out():
+            _revoke_tokens(live.id, participant_id)
         try:
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
             continue
-        return Outcome(live, state, events)
+        return outcome
     raise DomainError("busy", "Many things happened at once. Please try again.")
 
 
@@ -145,29 +168,29 @@ def _record(live: LiveSession, events: list[domain.Event]) -> None:
         )
 
 
-def join(
-    live: LiveSession,
-    name: str,
-    role: str,
-    language: str,
-    member_id: int | None = None,
-    simulated: bool = False,
-) -> tuple[str, str]:
-    """Add a participant; returns their id and the rejoin token their phone keeps."""
-    if not live.is_open:
-        raise DomainError("session_ended", "This session has ended.")
-    participant_id = uuid.uuid4().hex[:12]
-    actor = domain.THERAPIST if simulated else domain.GUEST
-    command = domain.Join(participant_id, name, role, language, member_id, simulated)  # type: ignore[arg-type]
-    apply(live.id, actor, command)
+def issue_token(session_id: str, participant_id: str) -> str:
+    """A new rejoin token for one person's phone; only its hash is kept."""
     token = secrets.token_urlsafe(32)
     db.session.add(
         ParticipantToken(
-            token_hash=token_hash(token), session_id=live.id, participant_id=participant_id
+            token_hash=token_hash(token), session_id=session_id, participant_id=participant_id
         )
     )
     db.session.commit()
-    return participant_id, token
+    return token
+
+
+def _revoke_tokens(session_id: str, participant_id: str) -> None:
+    db.session.execute(
+        delete(ParticipantToken).where(
+            ParticipantToken.session_id == session_id,
+            ParticipantToken.participant_id == participant_id,
+        )
+    )
+
+
+def new_participant_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
@@ -241,8 +264,8 @@ def reset_presence() -> None:
     """Mark everyone away: used when a lone server starts, as no phone can be connected yet."""
     for live in db.session.scalars(select(LiveSession).where(LiveSession.ended_at.is_(None))):
         state = load_state(live)
-        if any(p.connections for p in state.participants.values()):
-            for person in state.participants.values():
+        if any(p.connections for p in [*state.participants.values(), *state.waiting.values()]):
+            for person in [*state.participants.values(), *state.waiting.values()]:
                 person.connections = 0
             live.state = domain.state_to_dict(state)
     db.session.commit()

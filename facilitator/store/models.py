@@ -46,6 +46,8 @@ class Family(db.Model):
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The exercise keys of the family's last session: the next session's default agenda.
+    last_agenda: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
     therapist: Mapped[Therapist] = relationship(back_populates="families")
     members: Mapped[list[FamilyMember]] = relationship(
@@ -72,6 +74,7 @@ class LiveSession(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("therapists.id", ondelete="CASCADE"))
     family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"))
+    # The agenda's first exercise; the whole agenda is in the state.
     exercise_id: Mapped[str] = mapped_column(String(64))
     # Only open sessions hold a code, so a code is unique among open sessions.
     join_code: Mapped[str | None] = mapped_column(String(8), unique=True)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
@@ -13,17 +23,13 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from facilitator.domain.common import localize
-from facilitator.domain.exercises import (
-    Exercise,
-    ExerciseError,
-    builtin_exercises,
-    exercise_from_dict,
-)
+from facilitator.domain.exercises import Exercise
 from facilitator.extensions import db
 from facilitator.i18n import current_language
 from facilitator.realtime.broadcast import base_url
+from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
-from facilitator.store.models import CustomExercise, Family, FamilyMember, LiveSession
+from facilitator.store.models import Family, FamilyMember, LiveSession
 from facilitator.web.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -68,26 +74,16 @@ def own_session(session_id: str) -> LiveSession:
 
 
 def exercise_title(live: LiveSession, language: str) -> str:
-    """The title of the exercise a session runs, as it was when the session opened."""
-    title = (live.state or {}).get("exercise", {}).get("title")
-    return localize(title, language) if isinstance(title, dict) else live.exercise_id
+    """The titles of the exercises of a session's agenda, as they were when it opened."""
+    titles = [
+        part.exercise.title for part in store.load_state(live).agenda if part.status != "skipped"
+    ]
+    return " → ".join(localize(title, language) for title in titles)
 
 
 def available_exercises() -> dict[str, Exercise]:
     """The exercises this therapist can start: the built-in ones, then their own."""
-    choices = {f"builtin:{key}": exercise for key, exercise in builtin_exercises().items()}
-    own = db.session.scalars(
-        select(CustomExercise)
-        .where(CustomExercise.therapist_id == current_user.id)
-        .order_by(CustomExercise.id)
-    )
-    for row in own:
-        try:
-            choices[f"custom:{row.id}"] = exercise_from_dict(row.data)
-        except ExerciseError:
-            # A file that no longer validates is fixed in the exercise editor, not started.
-            continue
-    return choices
+    return exercise_store.available_exercises(current_user.id)
 
 
 def qr_svg(url: str) -> bytes:
@@ -243,20 +239,44 @@ def remove_member(family_id: int, member_id: int) -> Response:
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
+# A new family's first agenda: arrive, the first relational exercise, leave well.
+DEFAULT_AGENDA = ("builtin:check-in", "builtin:relational-reframe", "builtin:check-out")
+
+
+def default_agenda(family: Family, exercises: dict[str, Exercise]) -> list[str]:
+    """The family's last agenda, else the usual first one; only exercises still available."""
+    remembered = family.last_agenda or list(DEFAULT_AGENDA)
+    return [key for key in remembered if key in exercises]
+
+
+def chosen_agenda(form: StartSessionForm) -> list[str]:
+    return [slot.data for slot in form.agenda if slot.data]
+
+
 @bp.route("/families/<int:family_id>/sessions/new", methods=["GET", "POST"])
 def start_session(family_id: int) -> Response | str:
     family = own_family(family_id)
     exercises = available_exercises()
     language = current_language()
     form = StartSessionForm()
-    form.exercise.choices = [
+    choices = [SelectChoice("", _("— nothing —"))] + [
         SelectChoice(key, localize(exercise.title, language)) for key, exercise in exercises.items()
     ]
+    for slot in form.agenda:
+        slot.choices = choices
+    if request.method == "GET":
+        for slot, key in zip(form.agenda, default_agenda(family, exercises), strict=False):
+            slot.data = key
     if form.validate_on_submit():
-        live = store.open_session(
-            current_user, exercises[form.exercise.data], family, rehearsal=form.rehearsal.data
-        )
-        return redirect(url_for("dashboard.console", session_id=live.id))
+        keys = chosen_agenda(form)
+        if not keys:
+            form.agenda.errors.append(_("Please choose at least one exercise."))
+        else:
+            family.last_agenda = keys
+            live = store.open_session(
+                current_user, [exercises[k] for k in keys], family, rehearsal=form.rehearsal.data
+            )
+            return redirect(url_for("dashboard.console", session_id=live.id))
     return render_template(
         "dashboard/start_session.html",
         family=family,

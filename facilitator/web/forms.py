@@ -9,9 +9,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
     HiddenField,
     PasswordField,
-    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -24,7 +24,6 @@ from facilitator.i18n import LANGUAGE_NAMES
 
 FAMILY_NAME_MAX_LENGTH = 120
 CODE_MAX_LENGTH = 20
-NEW_PERSON = "new"
 
 ROLE_LABELS = {
     "parent": _l("Parent or caregiver"),
@@ -115,10 +114,14 @@ class DeleteSessionForm(ConfirmForm):
     )
 
 
+AGENDA_SLOTS = 6
+
+
 class StartSessionForm(FlaskForm):
-    exercise = RadioField(
-        _l("Exercise"), validators=[InputRequired(_l("Please choose an exercise."))]
-    )
+    """The session's agenda: exercises in order, one per slot; empty slots are left out."""
+
+    agenda = FieldList(SelectField(_l("Exercise")), min_entries=AGENDA_SLOTS,
+                       max_entries=AGENDA_SLOTS)
     rehearsal = BooleanField(
         _l("Rehearsal: a practice run on your own. Nothing is kept afterwards."),
     )
@@ -150,33 +153,29 @@ class JoinCodeForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
-    member = RadioField(
-        _l("Who are you?"),
-        validators=[InputRequired(_l("Please choose your name."))],
-        default=NEW_PERSON,
-    )
+    """Asking to join: a first name and a role. Who is who is the therapist's decision."""
+
     name = StringField(
-        _l("Your name"),
-        # Required only for someone not on the family's list: see validate_name.
+        _l("Your first name"),
         validators=[
+            InputRequired(_l("Please write your name.")),
             Length(
                 max=NAME_MAX_LENGTH,
                 message=_l("Names can be up to %(max)d characters.", max=NAME_MAX_LENGTH),
             ),
         ],
         filters=[_strip],
+        render_kw={"autocomplete": "given-name"},
     )
     role = SelectField(
-        _l("You are here as"), choices=[SelectChoice("", _l("Choose…")), *role_choices()]
+        _l("You are here as"),
+        choices=[SelectChoice("", _l("Choose…")), *role_choices()],
+        validators=[InputRequired(_l("Please choose how you are here."))],
     )
     language = SelectField(_l("Language"), choices=language_choices())
 
-    def validate_name(self, field: StringField) -> None:
-        if self.member.data == NEW_PERSON and not field.data:
-            raise ValidationError(_l("Please write your name."))
-
     def validate_role(self, field: SelectField) -> None:
-        if self.member.data == NEW_PERSON and field.data not in ROLES:
+        if field.data not in ROLES:
             raise ValidationError(_l("Please choose how you are here."))
 
 

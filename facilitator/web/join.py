@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,16 +16,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
 
+from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 from facilitator.extensions import db, limiter
 from facilitator.i18n import current_language, remember_language
-from facilitator.realtime.broadcast import broadcast
+from facilitator.realtime.broadcast import perform
 from facilitator.store import live as store
-from facilitator.store.models import FamilyMember, LiveSession
-from facilitator.web.forms import NEW_PERSON, JoinCodeForm, JoinForm
+from facilitator.store.models import LiveSession
+from facilitator.web.forms import JoinCodeForm, JoinForm
 
 bp = Blueprint("join", __name__)
 
@@ -35,9 +38,8 @@ NOT_FOUND = _l(
     "We couldn't find an open session with that code. Check the code with your therapist."
 )
 JOIN_REFUSALS = {
-    "name_taken": _l(
-        "Someone has already joined with that name. If that is you on another phone, "
-        "please tell your therapist; otherwise add an initial, e.g. “Ana M.”."
+    "joining_closed": _l(
+        "This session is not taking new people right now. Please tell your therapist."
     ),
     "session_full": _l("This session is full. Please tell your therapist."),
     "required": _l("Please write your name."),
@@ -45,15 +47,27 @@ JOIN_REFUSALS = {
     "invalid_role": _l("Please choose how you are here."),
     "invalid_language": _l("Please choose a language."),
 }
+# Each browser keeps a random id in its cookie, so one phone's mistyped codes never count
+# against another phone on the same clinic Wi-Fi.
+CLIENT_KEY = "join_client"
 
 
-def _join_limit() -> str:
+def _client_limit() -> str:
     return current_app.config["JOIN_RATE_LIMIT"]
 
 
+def _address_limit() -> str:
+    return current_app.config["JOIN_ADDRESS_RATE_LIMIT"]
+
+
+def _client_key() -> str:
+    if not isinstance(session.get(CLIENT_KEY), str):
+        session[CLIENT_KEY] = secrets.token_urlsafe(16)
+    return f"{get_remote_address()}:{session[CLIENT_KEY]}"
+
+
 def _code_not_found(response: Response) -> bool:
-    # Only a wrong code counts against the limit: a whole family joining from one office
-    # network must never be slowed down, while guessing codes is.
+    # Only a wrong code counts: a family joining from one office network is never slowed down.
     return response.status_code == 404
 
 
@@ -74,7 +88,7 @@ def keep_token(session_id: str, token: str) -> None:
 
 
 def joined_as(live: LiveSession) -> str | None:
-    """The participant this browser already joined this session as, if its token still holds."""
+    """The person this browser already asked to join this session as, if its token holds."""
     token = kept_token(live.id)
     found = store.participant_for_token(token) if token else None
     if found is None or found[0].id != live.id:
@@ -101,69 +115,41 @@ def enter_code() -> Response | str | tuple[str, int]:
     return render_template("join/code.html", form=form)
 
 
-def _member_choices(live: LiveSession, form: JoinForm) -> tuple[dict[str, FamilyMember], set[str]]:
-    """The family's members who have not joined yet, as choices, then "someone else".
-
-    Also returns the members who already joined, so choosing one of them (from a page loaded
-    before they arrived) gets a clear message rather than "not a valid choice".
-    """
-    state = store.load_state(live)
-    joined = {p.member_id for p in state.participants.values() if p.member_id is not None}
-    family = live.family.members if live.family else []
-    members = {str(m.id): m for m in family if m.id not in joined}
-    already_here = {str(m.id) for m in family if m.id in joined}
-    form.member.choices = [SelectChoice(key, m.display_name) for key, m in members.items()]
-    form.member.choices.append(SelectChoice(NEW_PERSON, _("I'm someone else")))
-    if request.method == "GET" and members:
-        # Nothing chosen in advance: each person picks their own name deliberately.
-        form.member.data = None
-    return members, already_here
-
-
 def _join_page(live: LiveSession, form: JoinForm, status: int = 200) -> tuple[str, int]:
-    already = joined_as(live)
-    person = store.load_state(live).participants.get(already) if already else None
+    # Nothing about the family or the therapist: holding the code tells nobody who is inside.
     page = render_template(
-        "join/form.html",
-        live=live,
-        form=form,
-        join_code=store.format_join_code(live.join_code),
-        therapist_name=live.therapist.name,
-        already_joined_as=person.name if person else None,
+        "join/form.html", live=live, form=form, join_code=store.format_join_code(live.join_code)
     )
     return page, status
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
-@limiter.limit(_join_limit, deduct_when=_code_not_found)
+@limiter.limit(_client_limit, key_func=_client_key, deduct_when=_code_not_found)
+@limiter.limit(_address_limit, deduct_when=_code_not_found)
 def join(code: str) -> Response | tuple[str, int]:
     live = store.find_open_session(code[:40])
     if live is None:
         return _not_found(code[:40])
+    if joined_as(live):
+        # A phone that asked already goes back to its own screen: it never waits twice.
+        return redirect(url_for("join.participant", session_id=live.id))
     form = JoinForm()
     if request.method == "GET":
         form.language.data = current_language()
-    members, already_here = _member_choices(live, form)
     if not form.validate_on_submit():
-        if form.member.data in already_here:
-            form.member.errors = [JOIN_REFUSALS["name_taken"]]
         return _join_page(live, form, 400 if request.method == "POST" else 200)
-    member = members.get(form.member.data)
-    name = member.display_name if member else form.name.data
-    role = member.role if member else form.role.data
+    request_id = store.new_participant_id()
+    command = domain.AskToJoin(request_id, form.name.data, form.role.data, form.language.data)
     try:
-        _, token = store.join(
-            live, name, role, form.language.data, member_id=member.id if member else None
-        )
+        perform(live.id, domain.GUEST, command)
     except DomainError as refused:
         db.session.rollback()
         if refused.code == "session_ended":
             return _not_found(code[:40])
         message = JOIN_REFUSALS.get(refused.code, _l("We couldn't add you. Please try again."))
-        (form.name if member is None else form.member).errors.append(message)
-        return _join_page(live, form, 409 if refused.code == "name_taken" else 400)
-    keep_token(live.id, token)
-    broadcast(live, store.load_state(live))
+        form.name.errors.append(message)
+        return _join_page(live, form, 409 if refused.code == "joining_closed" else 400)
+    keep_token(live.id, store.issue_token(live.id, request_id))
     response = redirect(url_for("join.participant", session_id=live.id))
     return remember_language(response, form.language.data)
 
@@ -180,5 +166,13 @@ def participant(session_id: str) -> Response | str:
     live, participant_id = found
     if not live.is_open:
         return render_template("join/ended.html")
-    person = store.load_state(live).participants[participant_id]
-    return render_template("live/participant.html", live=live, token=token, person=person)
+    return render_participant_page(live, participant_id, token)
+
+
+def render_participant_page(live: LiveSession, participant_id: str, token: str, **extra) -> str:
+    """A phone's page: the same for family members, people waiting and rehearsal stand-ins."""
+    state = store.load_state(live)
+    person = state.participants.get(participant_id) or state.waiting.get(participant_id)
+    return render_template(
+        "live/participant.html", live=live, token=token, person=person, **extra
+    )

@@ -25,7 +25,8 @@ from facilitator.web.forms import ROLE_LABELS, DeleteSessionForm, flash_errors
 bp = Blueprint("records", __name__)
 
 EXPORT_FORMAT = "facilitator-session-record"
-EXPORT_VERSION = 1
+# 2: a session is an agenda (parts); answers may be passes; people may be removed.
+EXPORT_VERSION = 2
 
 
 @bp.before_request
@@ -64,8 +65,14 @@ class _Reader:
         ]
         return ", ".join(labels)
 
-    def step(self, index: Any) -> str:
-        steps = self.state.exercise.steps
+    def exercise(self, part_id: Any) -> str:
+        part = self.state.part_by_id(part_id if isinstance(part_id, int) else 1)
+        return localize(part.exercise.title, self.language) if part else _("an exercise")
+
+    def step(self, index: Any, part_id: Any = None) -> str:
+        # Events recorded before agendas existed name no part: the session's only exercise.
+        part = self.state.part_by_id(part_id if isinstance(part_id, int) else 1)
+        steps = part.exercise.steps if part else ()
         if isinstance(index, int) and 0 <= index < len(steps):
             return _(
                 "step %(number)d, “%(title)s”",
@@ -83,6 +90,8 @@ class _Reader:
             parts.append(_("needs: %(list)s", list=self.concepts(list(answer.needs))))
         if answer.request:
             parts.append(_("request: “%(text)s”", text=answer.request))
+        if answer.passed:
+            parts.append(_("passed"))
         return "; ".join(parts)
 
     def line(self, event: SessionEvent) -> TimelineLine:
@@ -92,24 +101,63 @@ class _Reader:
 
     def _sentence(self, kind: str, data: dict[str, Any], who: str) -> tuple[str, str, bool]:
         if kind == "session_opened":
-            title = localize(self.state.exercise.title, self.language)
-            return _("The session opened with the exercise “%(title)s”.", title=title), "", False
-        if kind == "joined":
+            titles = " → ".join(
+                localize(part.exercise.title, self.language) for part in self.state.agenda
+            )
+            return _("The session opened with the agenda: %(titles)s.", titles=titles), "", False
+        if kind in ("joined", "asked_to_join"):
             role = ROLE_LABELS.get(data.get("role", ""), data.get("role", ""))
-            return _("%(name)s joined (%(role)s).", name=who, role=role), "", False
+            name = data.get("name", who)
+            return _("%(name)s asked to join (%(role)s).", name=name, role=role), "", False
+        if kind == "admitted":
+            role = ROLE_LABELS.get(data.get("role", ""), data.get("role", ""))
+            name = data.get("name", "")
+            return _("%(name)s was let in (%(role)s).", name=name, role=role), "", False
+        if kind == "turned_away":
+            return _("Someone waiting to join was turned away."), "", False
+        if kind == "removed":
+            name = self.name(data.get("participant"))
+            return _("%(name)s's phone was removed from the session.", name=name), "", False
+        if kind == "joining_closed":
+            return _("Joining was closed."), "", False
+        if kind == "joining_opened":
+            return _("Joining was opened again."), "", False
+        if kind == "part_started":
+            title = self.exercise(data.get("part"))
+            return _("Started the exercise “%(title)s”.", title=title), "", False
+        if kind == "exercise_added":
+            title = self.exercise(data.get("part"))
+            return _("Added “%(title)s” to the agenda.", title=title), "", False
+        if kind == "exercise_skipped":
+            title = self.exercise(data.get("part"))
+            return _("Took “%(title)s” off the agenda.", title=title), "", False
+        if kind == "exercise_restored":
+            title = self.exercise(data.get("part"))
+            return _("Put “%(title)s” back on the agenda.", title=title), "", False
+        if kind == "exercise_moved":
+            title = self.exercise(data.get("part"))
+            return _("Moved “%(title)s” on the agenda.", title=title), "", False
+        if kind == "talk_alone_requested":
+            return _("%(name)s asked to talk to the therapist alone.", name=who), "", True
+        if kind == "not_shared":
+            speaker = self.name(data.get("speaker"))
+            return _("%(name)s's answer was not shared with the family.", name=speaker), "", False
         if kind == "step_opened":
-            return _("Opened %(step)s.", step=self.step(data.get("step"))), "", False
+            step = self.step(data.get("step"), data.get("part"))
+            return _("Opened %(step)s.", step=step), "", False
         if kind in ("answer_submitted", "answer_edited"):
             answer = data.get("answer", {})
             summary = self.answer(answer)
             if kind == "answer_submitted":
-                text = _("%(name)s answered %(step)s", name=who, step=self.step(data.get("step")))
+                step = self.step(data.get("step"), data.get("part"))
+                text = _("%(name)s answered %(step)s", name=who, step=step)
             else:
                 text = _("%(name)s changed their answer", name=who)
             text = f"{text}: {summary}." if summary else f"{text}."
             return text, answer.get("text", ""), bool(answer.get("therapist_only"))
         if kind == "step_locked":
-            return _("Answers closed for %(step)s.", step=self.step(data.get("step"))), "", False
+            step = self.step(data.get("step"), data.get("part"))
+            return _("Answers closed for %(step)s.", step=step), "", False
         if kind == "revealed":
             speaker = self.name(data.get("speaker"))
             return _("%(name)s's answer was shown to the family.", name=speaker), "", False
@@ -200,7 +248,7 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
 
     rounds = []
     for current in state.rounds:
-        step = state.exercise.steps[current.step_index]
+        step = state.step_of(current)
         answers = []
         for pid, answer in current.answers.items():
             turn = current.turn_of(pid)
@@ -213,6 +261,7 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
                     "text": answer.text,
                     "request": answer.request,
                     "therapist_only": answer.therapist_only,
+                    "passed": answer.passed,
                     "shown_to_family": turn is not None and turn.outcome == "revealed",
                 }
             )
@@ -231,6 +280,7 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
         ]
         rounds.append(
             {
+                "part": current.part_id,
                 "step": step.id,
                 "title": step.title,
                 "answers": answers,
@@ -246,15 +296,28 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
         "exported_at": _iso(utcnow()),
         "session": {
             "id": live.id,
-            "exercise": live.exercise_id,
-            "exercise_title": state.exercise.title,
+            "agenda": [
+                {
+                    "part": part.id,
+                    "exercise": part.exercise.id,
+                    "title": part.exercise.title,
+                    "status": part.status,
+                }
+                for part in state.agenda
+            ],
             "family": live.family.name if live.family else None,
             "rehearsal": live.rehearsal,
             "opened_at": _iso(live.created_at),
             "ended_at": _iso(live.ended_at),
         },
         "participants": [
-            {"id": p.id, "name": p.name, "role": p.role, "language": p.language}
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "language": p.language,
+                "removed": p.removed,
+            }
             for p in state.participants.values()
             if not p.simulated
         ],
@@ -269,7 +332,9 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
             for event in store.record_of(live)
         ],
         "steps": rounds,
-        "notes": [{"text": n.text, "step": n.step_index} for n in state.notes],
+        "notes": [
+            {"text": n.text, "part": n.part_id, "step": n.step_index} for n in state.notes
+        ],
     }
 
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user, login_required
 from werkzeug.wrappers import Response
 
+from facilitator.domain import session as domain
 from facilitator.domain.exercises import Exercise
-from facilitator.extensions import db
 from facilitator.i18n import current_language
+from facilitator.realtime.broadcast import perform
 from facilitator.store import live as store
-from facilitator.store.models import LiveSession, ParticipantToken
+from facilitator.store.models import LiveSession
 from facilitator.web.dashboard import available_exercises, exercise_title, own_session
 from facilitator.web.forms import ROLE_LABELS
+from facilitator.web.join import render_participant_page
 
 bp = Blueprint("rehearsal", __name__)
 
@@ -54,7 +54,8 @@ def start() -> Response:
     live = store.open_session(current_user, exercise, family=None, rehearsal=True)
     language = current_language()
     for name, role in stand_ins(exercise):
-        store.join(live, name, role, language, simulated=True)
+        command = domain.AddStandIn(store.new_participant_id(), name, role, language)
+        perform(live.id, domain.THERAPIST, command)
     return redirect(url_for("rehearsal.show", session_id=live.id))
 
 
@@ -85,18 +86,6 @@ def phone(session_id: str, participant_id: str) -> str:
     if not live.is_open:
         return render_template("join/ended.html")
     # A fresh token each time the frame loads: the phone's page connects with it like any phone.
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        ParticipantToken(
-            token_hash=store.token_hash(token), session_id=live.id, participant_id=person.id
-        )
-    )
-    db.session.commit()
+    token = store.issue_token(live.id, person.id)
     # The frame shows what a family member's phone shows, without the therapist's own menu.
-    return render_template(
-        "live/participant.html",
-        live=live,
-        token=token,
-        person=person,
-        current_user=AnonymousUserMixin(),
-    )
+    return render_participant_page(live, person.id, token, current_user=AnonymousUserMixin())
