@@ -90,6 +90,14 @@ def ask_to_join(app, live, name: str, role: str, language: str = "en") -> tuple[
         return request_id, store.issue_token(live.id, request_id)
 
 
+def let_in(live, name: str, role: str, language: str = "en") -> tuple[str, str]:
+    """In the store alone, with no sockets: someone asks to join and is let in as themselves."""
+    participant_id = store.new_participant_id()
+    store.apply(live.id, domain.GUEST, domain.AskToJoin(participant_id, name, role, language))
+    store.apply(live.id, domain.THERAPIST, domain.Admit(participant_id))
+    return participant_id, store.issue_token(live.id, participant_id)
+
+
 def admit(app, live, participant_id: str, member_id: int | None = None) -> None:
     with app.test_request_context():
         perform(live.id, domain.THERAPIST, domain.Admit(participant_id, member_id))

@@ -551,7 +551,7 @@ def test_a_running_session_keeps_the_exercise_as_it_was_when_it_started(
     therapist_client, custom, family
 ):
     response = therapist_client.post(
-        f"/families/{family.id}/sessions/new", data={"exercise": f"custom:{custom.id}"}
+        f"/families/{family.id}/sessions/new", data={"agenda-0": f"custom:{custom.id}"}
     )
     assert response.status_code == 302
     live = db.session.scalar(select(LiveSession))
@@ -571,7 +571,7 @@ def test_a_running_session_keeps_the_exercise_as_it_was_when_it_started(
     assert state.exercise.title["en"] == "Repair after a fight"
 
     # The therapist's view of the running session still shows the prompt it started with.
-    outcome = store.apply(live.id, domain.THERAPIST, domain.OpenStep())
+    outcome = store.apply(live.id, domain.THERAPIST, domain.OpenStep(None, None))
     assert outcome.state.step.prompts["parent"]["en"] == old_prompt
     assert "Repair after a fight" in text(therapist_client.get(f"/sessions/{live.id}"))
 

@@ -26,16 +26,32 @@ def answer_for(step, vocabulary, who: str) -> domain.Answer:
 
 @pytest.mark.parametrize("exercise_id", list(builtin_exercises()))
 def test_each_builtin_exercise_runs_from_lobby_to_end(exercise_id):
+    play_agenda([builtin_exercises()[exercise_id]])
+
+
+def test_the_whole_library_runs_as_one_agenda_with_the_same_people():
+    play_agenda(list(builtin_exercises().values()))
+
+
+def play_agenda(exercises: list[domain.Exercise]) -> None:
     vocabulary = default_vocabulary()
-    room = Room(builtin_exercises()[exercise_id], vocabulary)
+    room = Room(exercises, vocabulary)
     for name, role, language in (
         ("Sam", "adolescent", "en"),
         ("Maria", "parent", "es"),
         ("Jo", "other", "en"),
     ):
         room.join(name, role, language)
+    for exercise in exercises:
+        play_exercise(room, exercise, vocabulary)
+        assert room.state.part.exercise is exercise
+    room.therapist(domain.End())
+    assert room.state.phase == "ended"
 
-    for index, step in enumerate(room.state.exercise.steps):
+
+def play_exercise(room: Room, exercise: domain.Exercise, vocabulary) -> None:
+    exercise_id = exercise.id
+    for index, step in enumerate(exercise.steps):
         room.open_step()
         answering = [
             n for n in room.ids if room.state.participants[room.ids[n]].role in step.answered_by
@@ -65,8 +81,6 @@ def test_each_builtin_exercise_runs_from_lobby_to_end(exercise_id):
             *(Viewer("participant", pid) for pid in room.ids.values()),
         ):
             json.dumps(view_for(room.state, viewer, vocabulary))
-    room.therapist(domain.End())
-    assert room.state.phase == "ended"
 
 
 def test_spanish_and_english_readers_see_the_same_revealed_answer_in_their_own_words():

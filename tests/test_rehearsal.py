@@ -20,6 +20,7 @@ from facilitator.store.models import (
 )
 from tests.conftest import sign_in
 from tests.factories import two_step_exercise
+from tests.realtime_helpers import let_in
 
 
 def token_count() -> int:
@@ -135,14 +136,14 @@ def test_a_real_session_has_no_rehearsal_page_or_stand_in_phones(app, therapist,
     db.session.add(family)
     db.session.commit()
     live = store.open_session(therapist, two_step_exercise(), family)
-    participant_id, _ = store.join(live, "Ana", "adolescent", "en")
+    participant_id, _ = let_in(live, "Ana", "adolescent", "en")
     assert therapist_client.get(f"/rehearse/{live.id}").status_code == 404
     assert therapist_client.get(f"/rehearse/{live.id}/phone/{participant_id}").status_code == 404
 
 
 def test_only_stand_ins_phones_are_shown(therapist_client, rehearsal):
     # Someone who joined the rehearsal with its code is a real phone, not a stand-in.
-    real_id, _ = store.join(rehearsal, "Marta", "parent", "en")
+    real_id, _ = let_in(rehearsal, "Marta", "parent", "en")
     url = f"/rehearse/{rehearsal.id}/phone"
     assert therapist_client.get(f"{url}/{real_id}").status_code == 404
     assert therapist_client.get(f"{url}/nobody").status_code == 404
@@ -155,11 +156,11 @@ def test_nothing_of_a_rehearsal_is_recorded(therapist_client, rehearsal):
     feeling = next(c.id for c in default_vocabulary().concepts.values() if c.kind == "feeling")
     answer = domain.Answer(feelings=(feeling,), text="I felt unheard.")
 
-    store.apply(rehearsal.id, domain.THERAPIST, domain.OpenStep())
+    store.apply(rehearsal.id, domain.THERAPIST, domain.OpenStep(None, None))
     store.apply(rehearsal.id, domain.participant(alex.id), domain.SubmitAnswer(answer))
     store.apply(rehearsal.id, domain.participant(parent.id), domain.SubmitAnswer(answer))
-    store.apply(rehearsal.id, domain.THERAPIST, domain.LockStep())
-    outcome = store.apply(rehearsal.id, domain.THERAPIST, domain.Reveal())
+    store.apply(rehearsal.id, domain.THERAPIST, domain.LockStep(1, 0))
+    outcome = store.apply(rehearsal.id, domain.THERAPIST, domain.Reveal(alex.id))
     assert outcome.state.round.turns[0].speaker == alex.id
     store.apply(rehearsal.id, domain.THERAPIST, domain.AddNote("Practice note"))
     store.apply(rehearsal.id, domain.THERAPIST, domain.End())

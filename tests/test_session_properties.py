@@ -318,10 +318,10 @@ def check_privacy(room: Room, marks: Marks) -> None:
         view = view_for(state, viewer, room.vocabulary)
         if viewer.participant_id in state.waiting:
             assert set(view) == {"kind", "language", "you"}, "a waiting phone saw the session"
-        if viewer.kind == "participant" and viewer.participant_id not in state.present():
-            if viewer.participant_id not in state.waiting:
-                assert view is None, "a removed phone still has a view"
-                continue
+        shut_out = viewer.participant_id not in {*state.present(), *state.waiting}
+        if viewer.kind == "participant" and shut_out:
+            assert view is None, "a removed phone still has a view"
+            continue
         text = json.dumps(view, ensure_ascii=False)
         leaked = {m for m in every_mark if m in text} - allowed_marks(state, viewer)
         assert not leaked, f"{viewer} saw {leaked}"

@@ -271,6 +271,8 @@ def start_session(family_id: int) -> Response | str:
         keys = chosen_agenda(form)
         if not keys:
             form.agenda.errors.append(_("Please choose at least one exercise."))
+        elif any(key not in exercises for key in keys):
+            form.agenda.errors.append(_("That exercise is not available. Please choose another."))
         else:
             family.last_agenda = keys
             live = store.open_session(

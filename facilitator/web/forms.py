@@ -120,8 +120,12 @@ AGENDA_SLOTS = 6
 class StartSessionForm(FlaskForm):
     """The session's agenda: exercises in order, one per slot; empty slots are left out."""
 
-    agenda = FieldList(SelectField(_l("Exercise")), min_entries=AGENDA_SLOTS,
-                       max_entries=AGENDA_SLOTS)
+    # The choices are the therapist's library, checked by the page: see dashboard.start_session.
+    agenda = FieldList(
+        SelectField(_l("Exercise"), validate_choice=False),
+        min_entries=AGENDA_SLOTS,
+        max_entries=AGENDA_SLOTS,
+    )
     rehearsal = BooleanField(
         _l("Rehearsal: a practice run on your own. Nothing is kept afterwards."),
     )
