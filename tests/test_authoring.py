@@ -116,11 +116,19 @@ def custom_count() -> int:
     return db.session.scalar(select(func.count()).select_from(CustomExercise))
 
 
+def with_languages(client, fields, languages, url="/exercises/new") -> dict[str, list[str]]:
+    """The form after ticking these languages and asking for their fields, as a browser would."""
+    page = client.post(url, data={**filled(fields, languages=languages), "action": "set_languages"})
+    assert page.status_code == 200
+    return editor_fields(page.get_data(as_text=True))
+
+
 def a_good_form(client) -> dict[str, list[str]]:
-    """The new-exercise form with one step, filled in for the adolescent and the parent."""
+    """The new-exercise form with one step, in English and Spanish, filled in for the adolescent
+    and the parent."""
     fields = editor_fields(client.get("/exercises/new").get_data(as_text=True))
     return filled(
-        fields,
+        with_languages(client, fields, ["en", "es"]),
         id="repair-after-a-fight",
         title__en="Repair after a fight",
         title__es="Reparar después de una pelea",
@@ -204,29 +212,55 @@ def test_a_new_exercise_is_written_saved_and_listed(therapist, therapist_client)
     assert "What did the fight feel like for you?" in view
 
 
-def test_min_above_max_is_shown_next_to_that_field_and_nothing_is_saved(therapist_client):
+def test_min_above_max_is_shown_at_the_at_least_field_and_nothing_is_saved(therapist_client):
     fields = filled(a_good_form(therapist_client), steps__0__feelings__min="4")
     fields = filled(fields, steps__0__feelings__max="2")
     response = save(therapist_client, fields)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    at_field = container(page, "steps-0-feelings-max-field")
-    assert "must be at least min (4)" in at_field
+    at_field = container(page, "steps-0-feelings-min-field")
+    assert "must not be more than max (2)" in at_field
     assert 'aria-invalid="true"' in at_field
-    assert "must be at least min (4)" not in container(page, "steps-0-needs")
+    assert "must not be more than max (2)" not in container(page, "steps-0-feelings-max-field")
+    assert 'aria-invalid="false"' in container(page, "steps-0-feelings-max-field")
+    assert "must not be more than" not in container(page, "steps-0-needs")
     summary = container(page, "exercise")
-    assert "Step 1, Feelings, at most: must be at least min (4)" in summary
-    assert 'href="#steps-0-feelings-max"' in summary
+    assert "Step 1, Feelings, at least: must not be more than max (2)" in summary
+    assert 'href="#steps-0-feelings-min"' in summary
     assert custom_count() == 0
     # What was typed is shown back, mistakes included, so nothing has to be typed again.
     assert 'value="4"' in container(page, "steps-0-feelings-min-field")
     assert "What did the fight feel like for you?" in text(response)
 
 
+@pytest.mark.parametrize(
+    ("low", "high", "at_fault", "message"),
+    [
+        ("11", "3", "min", "must be at most 10 (got 11)"),
+        ("-1", "3", "min", "must be 0 or more (got -1)"),
+        ("two", "3", "min", "must be a whole number, not text ('two')"),
+        ("5", "2", "min", "must not be more than max (2)"),
+        ("1", "11", "max", "must be at most 10 (got 11)"),
+        ("1", "", "max", "missing"),
+    ],
+)
+def test_a_count_mistake_sits_on_the_field_at_fault_and_only_there(
+    therapist_client, low, high, at_fault, message
+):
+    fields = filled(a_good_form(therapist_client), steps__0__needs__min=low)
+    page = save(therapist_client, filled(fields, steps__0__needs__max=high)).get_data(as_text=True)
+    other = {"min": "max", "max": "min"}[at_fault]
+    faulty = container(page, f"steps-0-needs-{at_fault}-field")
+    assert message in container(faulty, f"steps-0-needs-{at_fault}-error")
+    assert 'aria-invalid="true"' in faulty
+    fine = container(page, f"steps-0-needs-{other}-field")
+    assert 'class="error"' not in fine and 'aria-invalid="false"' in fine
+    assert custom_count() == 0
+
+
 def test_each_mistake_is_shown_at_its_own_field(therapist_client):
     fields = filled(
         a_good_form(therapist_client),
-        id="Not A Slug",
         title__es="   ",
         steps__0__prompts__parent__es="",
         steps__0__needs__max="eleven",
@@ -236,7 +270,6 @@ def test_each_mistake_is_shown_at_its_own_field(therapist_client):
         steps__0__reveal_order__2="parent",
     )
     page = save(therapist_client, fields).get_data(as_text=True)
-    assert "must be 2 to 63 lowercase letters" in container(page, "id-field")
     assert "must not be empty" in container(page, "title-es-field")
     assert "must not be empty" in container(page, "steps-0-prompts-parent-es-field")
     assert "must be a whole number, not text ('eleven')" in container(
@@ -270,9 +303,9 @@ def test_a_reply_without_a_request_is_reported_at_the_follow_up(therapist_client
 def test_an_id_must_not_clash_with_a_built_in_or_another_own_exercise(therapist_client, custom):
     clash = filled(a_good_form(therapist_client), id="check-in")
     page = text(save(therapist_client, clash))
-    assert "another exercise already uses the id “check-in”" in container(page, "id-field")
+    assert "another exercise already has the short name “check-in”" in container(page, "id-field")
     again = text(save(therapist_client, a_good_form(therapist_client)))
-    assert "another exercise already uses the id “repair-after-a-fight”" in container(
+    assert "another exercise already has the short name “repair-after-a-fight”" in container(
         again, "id-field"
     )
     assert custom_count() == 1
@@ -296,11 +329,12 @@ def test_steps_are_added_moved_and_removed_without_saving(therapist_client):
     page = therapist_client.post("/exercises/new", data={**fields, "action": "add_step"})
     assert page.status_code == 200 and custom_count() == 0
     fields = filled(editor_fields(page.get_data(as_text=True)), steps__1__title__en="Second")
-    assert fields["steps-1-id"] == ["step-2"]
+    # A new step's short name is left to be made from its title.
+    assert fields["steps-1-id"] == [""]
 
     page = therapist_client.post("/exercises/new", data={**fields, "action": "move_up-1"})
     fields = editor_fields(page.get_data(as_text=True))
-    assert fields["steps-0-id"] == ["step-2"] and fields["steps-1-id"] == ["what-happened"]
+    assert fields["steps-0-id"] == [""] and fields["steps-1-id"] == ["what-happened"]
     assert fields["steps-0-title-en"] == ["Second"]
 
     page = therapist_client.post("/exercises/new", data={**fields, "action": "move_down-0"})
@@ -483,7 +517,7 @@ def test_a_file_with_mistakes_lists_each_one_and_changes_nothing(therapist_clien
     problems = container(response.get_data(as_text=True), "import-problems")
     assert "nothing was imported" in problems
     assert "<strong>Title, Español</strong>: missing" in problems
-    assert "<strong>Step 1, Feelings, at most</strong>: must be at least min (3)" in problems
+    assert "<strong>Step 1, Feelings, at least</strong>: must not be more than max (1)" in problems
     assert "did you mean 'answered_by'?" in problems
     assert custom_count() == 0
 
@@ -607,7 +641,7 @@ def test_mistakes_are_explained_in_the_therapists_language(therapist_client):
         steps__0__needs__max="once",
     )
     page = save(therapist_client, fields).get_data(as_text=True)
-    assert "debe ser al menos el mínimo (4)" in container(page, "steps-0-feelings-max-field")
+    assert "no puede ser mayor que el máximo (2)" in container(page, "steps-0-feelings-min-field")
     assert "no puede estar vacío" in container(page, "title-es-field")
     assert "debe ser un número entero, no texto ('once')" in container(
         page, "steps-0-needs-max-field"
