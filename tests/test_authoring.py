@@ -376,6 +376,192 @@ def test_the_editor_holds_every_built_in_exercise_exactly(therapist_client, exer
     assert exercise_from_dict(row.data) == before
 
 
+# --- the exercise's languages ------------------------------------------------------------------
+
+
+def english_only_form(client) -> dict[str, list[str]]:
+    fields = editor_fields(client.get("/exercises/new").get_data(as_text=True))
+    return filled(
+        fields,
+        title__en="Repair after a fight",
+        description__en="For the session after a hard week at home.",
+        steps__0__title__en="What happened for me",
+        steps__0__prompts__adolescent__en="What did the fight feel like for you?",
+        steps__0__prompts__parent__en="What did the fight feel like for you as a parent?",
+    )
+
+
+def test_a_new_exercise_asks_only_for_the_therapists_own_language(therapist_client):
+    fields = editor_fields(therapist_client.get("/exercises/new").get_data(as_text=True))
+    assert fields["languages"] == ["en"]
+    assert "title-en" in fields and "steps-0-prompts-parent-en" in fields
+    assert not [name for name in fields if name.endswith("-es")]
+
+    response = save(therapist_client, english_only_form(therapist_client))
+    assert response.status_code == 302, text(response)
+    exercise = only_custom()
+    assert exercise.languages == ("en",)
+    assert exercise.steps[0].prompts["parent"] == {
+        "en": "What did the fight feel like for you as a parent?"
+    }
+    assert "Written in: English" in text(therapist_client.get(response.headers["Location"]))
+
+
+def test_a_spanish_speaking_therapist_writes_in_spanish_only(therapist_client):
+    page = therapist_client.get("/exercises/new?lang=es").get_data(as_text=True)
+    fields = editor_fields(page)
+    assert fields["languages"] == ["es"]
+    assert not [name for name in fields if name.endswith("-en")]
+    fields = filled(
+        fields,
+        title__es="Reparar después de una pelea",
+        description__es="Para la sesión después de una semana difícil en casa.",
+        steps__0__title__es="Lo que pasó para mí",
+        steps__0__prompts__adolescent__es="¿Cómo viviste la pelea?",
+        steps__0__prompts__parent__es="¿Cómo viviste la pelea como madre o padre?",
+    )
+    assert save(therapist_client, fields).status_code == 302
+    exercise = only_custom()
+    assert exercise.languages == ("es",)
+    # Left empty, the short names were made from the titles, accents dropped.
+    assert exercise.id == "reparar-despues-de-una-pelea"
+    assert exercise.steps[0].id == "lo-que-paso-para-mi"
+
+
+def test_ticking_a_language_shows_its_fields_and_unticking_keeps_what_was_typed(
+    therapist_client,
+):
+    fields = with_languages(therapist_client, english_only_form(therapist_client), ["en", "es"])
+    assert fields["title-en"] == ["Repair after a fight"]
+    assert fields["title-es"] == [""] and "steps-0-prompts-parent-es" in fields
+
+    fields = filled(fields, title__es="Reparar después de una pelea")
+    page = therapist_client.post(
+        "/exercises/new", data={**filled(fields, languages=["en"]), "action": "set_languages"}
+    ).get_data(as_text=True)
+    assert 'id="title-es"' not in page
+    # The Spanish title travels along unseen, so ticking Spanish again brings it back...
+    fields = with_languages(therapist_client, editor_fields(page), ["en", "es"])
+    assert fields["title-es"] == ["Reparar después de una pelea"]
+
+    # ...and saving in English only leaves it out of the exercise.
+    fields = with_languages(therapist_client, fields, ["en"])
+    assert save(therapist_client, fields).status_code == 302
+    assert only_custom().title == {"en": "Repair after a fight"}
+
+
+def test_ticking_a_language_and_saving_at_once_asks_for_its_texts_first(therapist_client):
+    fields = filled(english_only_form(therapist_client), languages=["en", "es"])
+    response = save(therapist_client, fields)
+    assert response.status_code == 200
+    page = text(response)
+    assert "Now write the texts in Español, then save." in page
+    assert "problem" not in container(page, "languages")
+    assert 'id="title-es"' in page and 'id="steps-0-prompts-parent-es"' in page
+    assert custom_count() == 0
+
+
+def test_an_exercise_needs_at_least_one_language(therapist_client):
+    fields = filled(english_only_form(therapist_client), languages=[], shown_languages="")
+    page = text(save(therapist_client, fields))
+    assert "must name at least one language" in container(page, "languages")
+    assert 'href="#languages"' in container(page, "exercise")
+    assert custom_count() == 0
+
+
+def test_an_exercise_stored_before_languages_were_declared_opens_and_saves_unchanged(
+    therapist, therapist_client
+):
+    stored = exercise_to_dict(builtin_exercises()["check-out"])
+    stored.update(format=1, id="old-check-out")
+    del stored["languages"]
+    stored["steps"] = stored["steps"][1:]
+    for step in stored["steps"]:
+        del step["therapist_only"]
+    row = CustomExercise(therapist_id=therapist.id, slug="old-check-out", data=stored)
+    db.session.add(row)
+    db.session.commit()
+    before = exercise_from_dict(stored)
+
+    url = f"/exercises/{row.id}/edit"
+    fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
+    assert fields["languages"] == ["en", "es"]
+    assert save(therapist_client, fields, url).status_code == 302
+    db.session.refresh(row)
+    assert row.data["format"] == 2 and row.data["languages"] == ["en", "es"]
+    assert exercise_from_dict(row.data) == before
+
+
+# --- short names -------------------------------------------------------------------------------
+
+
+def test_a_short_name_left_empty_is_made_from_the_title_and_never_clashes(therapist_client):
+    fields = filled(
+        english_only_form(therapist_client),
+        title__en="Check-in",
+        steps__0__title__en="Arriving",
+    )
+    fields = therapist_client.post("/exercises/new", data={**fields, "action": "add_step"})
+    fields = filled(
+        editor_fields(fields.get_data(as_text=True)),
+        steps__1__title__en="Arriving",
+        steps__1__prompts__parent__en="And now?",
+        steps__1__prompts__adolescent__en="And you?",
+    )
+    assert fields["id"] == [""] and fields["steps-0-id"] == fields["steps-1-id"] == [""]
+    assert save(therapist_client, fields).status_code == 302
+    exercise = only_custom()
+    # "check-in" is a built-in exercise's short name.
+    assert exercise.id == "check-in-2"
+    assert [step.id for step in exercise.steps] == ["arriving", "arriving-2"]
+
+
+def test_a_short_name_typed_as_words_is_made_file_safe(therapist_client):
+    fields = filled(english_only_form(therapist_client), id="After A Hard Week!")
+    assert save(therapist_client, fields).status_code == 302
+    assert only_custom().id == "after-a-hard-week"
+
+
+def test_the_short_name_field_speaks_plainly(therapist_client):
+    page = text(therapist_client.get("/exercises/new"))
+    field = container(page, "id-field")
+    assert "Short name for the file (optional)" in field
+    assert "Leave it empty and one is made from the title." in field
+    assert ">Id<" not in page and "slug" not in page.lower()
+
+
+# --- a step for the therapist only -------------------------------------------------------------
+
+
+def test_a_step_for_the_therapist_only_is_saved_and_shown_as_such(therapist_client):
+    fields = filled(english_only_form(therapist_client), steps__0__therapist_only="yes")
+    response = save(therapist_client, fields)
+    assert response.status_code == 302
+    assert only_custom().steps[0].therapist_only is True
+    view = text(therapist_client.get(response.headers["Location"]))
+    assert "Only you: nothing of this step is shown to the family" in view
+
+    url = response.headers["Location"] + "/edit"
+    fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
+    assert fields["steps-0-therapist_only"] == ["yes"]
+    del fields["steps-0-therapist_only"]
+    assert save(therapist_client, fields, url).status_code == 302
+    assert only_custom().steps[0].therapist_only is False
+
+
+def test_a_therapist_only_step_cannot_be_reflected_back(therapist_client):
+    fields = filled(
+        english_only_form(therapist_client),
+        steps__0__therapist_only="yes",
+        steps__0__follow_up="reflect_back",
+    )
+    page = text(save(therapist_client, fields))
+    assert "must be none: answers to this step are for the therapist only" in container(
+        page, "steps-0-follow_up-field"
+    )
+    assert custom_count() == 0
+
+
 # --- copies and deleting -----------------------------------------------------------------------
 
 

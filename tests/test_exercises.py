@@ -798,7 +798,7 @@ def test_every_text_must_have_each_declared_language_and_no_other():
 def test_a_wrong_list_of_languages_is_reported_alone(languages, expected):
     with pytest.raises(ExerciseError) as caught:
         parse_exercise_file(VALID.replace("languages: [en, es]", f"languages: {languages}"))
-    # Judging every text by a list that is wrong would bury the one mistake under many.
+    # The texts, which agree among themselves, are not blamed for the list's mistake.
     assert caught.value.errors == [expected]
 
 

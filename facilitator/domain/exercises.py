@@ -592,9 +592,8 @@ class _Checker:
             self.localized(data["description"], "description") if "description" in data else None
         )
         steps = self.steps(data["steps"]) if "steps" in data else None
-        # A wrong list of languages is its own error; judging every text by it would bury it.
-        if declared is not None or not declares:
-            self.complete_texts(declared)
+        # A wrong list of languages is its own error: the texts are then judged among themselves.
+        self.complete_texts(declared)
         if exercise_id is None or title is None or description is None or steps is None:
             return None
         return Exercise(id=exercise_id, title=title, description=description, steps=steps)
