@@ -978,3 +978,14 @@ def test_every_prompt_to_an_adolescent_says_tu(exercise_id):
         if "adolescent" in step.prompts:
             prompt = step.prompts["adolescent"]["es"]
             assert re.search(r"\b(tú|tu|tus|te|ti|contigo)\b", prompt, re.IGNORECASE), prompt
+
+
+def test_the_examples_in_the_format_document_are_valid():
+    import re
+
+    document = (BUILTIN_DIRECTORY.parents[2] / "docs/exercise-format.md").read_text()
+    examples = re.findall(r"```yaml\n(format: .*?)```", document, re.DOTALL)
+    assert len(examples) == 2
+    english_and_spanish, spanish_only = (parse_exercise_file(text) for text in examples)
+    assert english_and_spanish.languages == ("en", "es")
+    assert spanish_only.languages == ("es",) and spanish_only.steps[0].therapist_only
