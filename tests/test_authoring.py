@@ -116,11 +116,19 @@ def custom_count() -> int:
     return db.session.scalar(select(func.count()).select_from(CustomExercise))
 
 
+def with_languages(client, fields, languages, url="/exercises/new") -> dict[str, list[str]]:
+    """The form after ticking these languages and asking for their fields, as a browser would."""
+    page = client.post(url, data={**filled(fields, languages=languages), "action": "set_languages"})
+    assert page.status_code == 200
+    return editor_fields(page.get_data(as_text=True))
+
+
 def a_good_form(client) -> dict[str, list[str]]:
-    """The new-exercise form with one step, filled in for the adolescent and the parent."""
+    """The new-exercise form with one step, in English and Spanish, filled in for the adolescent
+    and the parent."""
     fields = editor_fields(client.get("/exercises/new").get_data(as_text=True))
     return filled(
-        fields,
+        with_languages(client, fields, ["en", "es"]),
         id="repair-after-a-fight",
         title__en="Repair after a fight",
         title__es="Reparar después de una pelea",
@@ -204,29 +212,55 @@ def test_a_new_exercise_is_written_saved_and_listed(therapist, therapist_client)
     assert "What did the fight feel like for you?" in view
 
 
-def test_min_above_max_is_shown_next_to_that_field_and_nothing_is_saved(therapist_client):
+def test_min_above_max_is_shown_at_the_at_least_field_and_nothing_is_saved(therapist_client):
     fields = filled(a_good_form(therapist_client), steps__0__feelings__min="4")
     fields = filled(fields, steps__0__feelings__max="2")
     response = save(therapist_client, fields)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    at_field = container(page, "steps-0-feelings-max-field")
-    assert "must be at least min (4)" in at_field
+    at_field = container(page, "steps-0-feelings-min-field")
+    assert "must not be more than max (2)" in at_field
     assert 'aria-invalid="true"' in at_field
-    assert "must be at least min (4)" not in container(page, "steps-0-needs")
+    assert "must not be more than max (2)" not in container(page, "steps-0-feelings-max-field")
+    assert 'aria-invalid="false"' in container(page, "steps-0-feelings-max-field")
+    assert "must not be more than" not in container(page, "steps-0-needs")
     summary = container(page, "exercise")
-    assert "Step 1, Feelings, at most: must be at least min (4)" in summary
-    assert 'href="#steps-0-feelings-max"' in summary
+    assert "Step 1, Feelings, at least: must not be more than max (2)" in summary
+    assert 'href="#steps-0-feelings-min"' in summary
     assert custom_count() == 0
     # What was typed is shown back, mistakes included, so nothing has to be typed again.
     assert 'value="4"' in container(page, "steps-0-feelings-min-field")
     assert "What did the fight feel like for you?" in text(response)
 
 
+@pytest.mark.parametrize(
+    ("low", "high", "at_fault", "message"),
+    [
+        ("11", "3", "min", "must be at most 10 (got 11)"),
+        ("-1", "3", "min", "must be 0 or more (got -1)"),
+        ("two", "3", "min", "must be a whole number, not text ('two')"),
+        ("5", "2", "min", "must not be more than max (2)"),
+        ("1", "11", "max", "must be at most 10 (got 11)"),
+        ("1", "", "max", "missing"),
+    ],
+)
+def test_a_count_mistake_sits_on_the_field_at_fault_and_only_there(
+    therapist_client, low, high, at_fault, message
+):
+    fields = filled(a_good_form(therapist_client), steps__0__needs__min=low)
+    page = save(therapist_client, filled(fields, steps__0__needs__max=high)).get_data(as_text=True)
+    other = {"min": "max", "max": "min"}[at_fault]
+    faulty = container(page, f"steps-0-needs-{at_fault}-field")
+    assert message in container(faulty, f"steps-0-needs-{at_fault}-error")
+    assert 'aria-invalid="true"' in faulty
+    fine = container(page, f"steps-0-needs-{other}-field")
+    assert 'class="error"' not in fine and 'aria-invalid="false"' in fine
+    assert custom_count() == 0
+
+
 def test_each_mistake_is_shown_at_its_own_field(therapist_client):
     fields = filled(
         a_good_form(therapist_client),
-        id="Not A Slug",
         title__es="   ",
         steps__0__prompts__parent__es="",
         steps__0__needs__max="eleven",
@@ -236,7 +270,6 @@ def test_each_mistake_is_shown_at_its_own_field(therapist_client):
         steps__0__reveal_order__2="parent",
     )
     page = save(therapist_client, fields).get_data(as_text=True)
-    assert "must be 2 to 63 lowercase letters" in container(page, "id-field")
     assert "must not be empty" in container(page, "title-es-field")
     assert "must not be empty" in container(page, "steps-0-prompts-parent-es-field")
     assert "must be a whole number, not text ('eleven')" in container(
@@ -270,9 +303,9 @@ def test_a_reply_without_a_request_is_reported_at_the_follow_up(therapist_client
 def test_an_id_must_not_clash_with_a_built_in_or_another_own_exercise(therapist_client, custom):
     clash = filled(a_good_form(therapist_client), id="check-in")
     page = text(save(therapist_client, clash))
-    assert "another exercise already uses the id “check-in”" in container(page, "id-field")
+    assert "another exercise already has the short name “check-in”" in container(page, "id-field")
     again = text(save(therapist_client, a_good_form(therapist_client)))
-    assert "another exercise already uses the id “repair-after-a-fight”" in container(
+    assert "another exercise already has the short name “repair-after-a-fight”" in container(
         again, "id-field"
     )
     assert custom_count() == 1
@@ -296,11 +329,12 @@ def test_steps_are_added_moved_and_removed_without_saving(therapist_client):
     page = therapist_client.post("/exercises/new", data={**fields, "action": "add_step"})
     assert page.status_code == 200 and custom_count() == 0
     fields = filled(editor_fields(page.get_data(as_text=True)), steps__1__title__en="Second")
-    assert fields["steps-1-id"] == ["step-2"]
+    # A new step's short name is left to be made from its title.
+    assert fields["steps-1-id"] == [""]
 
     page = therapist_client.post("/exercises/new", data={**fields, "action": "move_up-1"})
     fields = editor_fields(page.get_data(as_text=True))
-    assert fields["steps-0-id"] == ["step-2"] and fields["steps-1-id"] == ["what-happened"]
+    assert fields["steps-0-id"] == [""] and fields["steps-1-id"] == ["what-happened"]
     assert fields["steps-0-title-en"] == ["Second"]
 
     page = therapist_client.post("/exercises/new", data={**fields, "action": "move_down-0"})
@@ -340,6 +374,192 @@ def test_the_editor_holds_every_built_in_exercise_exactly(therapist_client, exer
     assert save(therapist_client, fields, url).status_code == 302
     db.session.refresh(row)
     assert exercise_from_dict(row.data) == before
+
+
+# --- the exercise's languages ------------------------------------------------------------------
+
+
+def english_only_form(client) -> dict[str, list[str]]:
+    fields = editor_fields(client.get("/exercises/new").get_data(as_text=True))
+    return filled(
+        fields,
+        title__en="Repair after a fight",
+        description__en="For the session after a hard week at home.",
+        steps__0__title__en="What happened for me",
+        steps__0__prompts__adolescent__en="What did the fight feel like for you?",
+        steps__0__prompts__parent__en="What did the fight feel like for you as a parent?",
+    )
+
+
+def test_a_new_exercise_asks_only_for_the_therapists_own_language(therapist_client):
+    fields = editor_fields(therapist_client.get("/exercises/new").get_data(as_text=True))
+    assert fields["languages"] == ["en"]
+    assert "title-en" in fields and "steps-0-prompts-parent-en" in fields
+    assert not [name for name in fields if name.endswith("-es")]
+
+    response = save(therapist_client, english_only_form(therapist_client))
+    assert response.status_code == 302, text(response)
+    exercise = only_custom()
+    assert exercise.languages == ("en",)
+    assert exercise.steps[0].prompts["parent"] == {
+        "en": "What did the fight feel like for you as a parent?"
+    }
+    assert "Written in: English" in text(therapist_client.get(response.headers["Location"]))
+
+
+def test_a_spanish_speaking_therapist_writes_in_spanish_only(therapist_client):
+    page = therapist_client.get("/exercises/new?lang=es").get_data(as_text=True)
+    fields = editor_fields(page)
+    assert fields["languages"] == ["es"]
+    assert not [name for name in fields if name.endswith("-en")]
+    fields = filled(
+        fields,
+        title__es="Reparar después de una pelea",
+        description__es="Para la sesión después de una semana difícil en casa.",
+        steps__0__title__es="Lo que pasó para mí",
+        steps__0__prompts__adolescent__es="¿Cómo viviste la pelea?",
+        steps__0__prompts__parent__es="¿Cómo viviste la pelea como madre o padre?",
+    )
+    assert save(therapist_client, fields).status_code == 302
+    exercise = only_custom()
+    assert exercise.languages == ("es",)
+    # Left empty, the short names were made from the titles, accents dropped.
+    assert exercise.id == "reparar-despues-de-una-pelea"
+    assert exercise.steps[0].id == "lo-que-paso-para-mi"
+
+
+def test_ticking_a_language_shows_its_fields_and_unticking_keeps_what_was_typed(
+    therapist_client,
+):
+    fields = with_languages(therapist_client, english_only_form(therapist_client), ["en", "es"])
+    assert fields["title-en"] == ["Repair after a fight"]
+    assert fields["title-es"] == [""] and "steps-0-prompts-parent-es" in fields
+
+    fields = filled(fields, title__es="Reparar después de una pelea")
+    page = therapist_client.post(
+        "/exercises/new", data={**filled(fields, languages=["en"]), "action": "set_languages"}
+    ).get_data(as_text=True)
+    assert 'id="title-es"' not in page
+    # The Spanish title travels along unseen, so ticking Spanish again brings it back...
+    fields = with_languages(therapist_client, editor_fields(page), ["en", "es"])
+    assert fields["title-es"] == ["Reparar después de una pelea"]
+
+    # ...and saving in English only leaves it out of the exercise.
+    fields = with_languages(therapist_client, fields, ["en"])
+    assert save(therapist_client, fields).status_code == 302
+    assert only_custom().title == {"en": "Repair after a fight"}
+
+
+def test_ticking_a_language_and_saving_at_once_asks_for_its_texts_first(therapist_client):
+    fields = filled(english_only_form(therapist_client), languages=["en", "es"])
+    response = save(therapist_client, fields)
+    assert response.status_code == 200
+    page = text(response)
+    assert "Now write the texts in Español, then save." in page
+    assert "problem" not in container(page, "languages")
+    assert 'id="title-es"' in page and 'id="steps-0-prompts-parent-es"' in page
+    assert custom_count() == 0
+
+
+def test_an_exercise_needs_at_least_one_language(therapist_client):
+    fields = filled(english_only_form(therapist_client), languages=[], shown_languages="")
+    page = text(save(therapist_client, fields))
+    assert "must name at least one language" in container(page, "languages")
+    assert 'href="#languages"' in container(page, "exercise")
+    assert custom_count() == 0
+
+
+def test_an_exercise_stored_before_languages_were_declared_opens_and_saves_unchanged(
+    therapist, therapist_client
+):
+    stored = exercise_to_dict(builtin_exercises()["check-out"])
+    stored.update(format=1, id="old-check-out")
+    del stored["languages"]
+    stored["steps"] = stored["steps"][1:]
+    for step in stored["steps"]:
+        del step["therapist_only"]
+    row = CustomExercise(therapist_id=therapist.id, slug="old-check-out", data=stored)
+    db.session.add(row)
+    db.session.commit()
+    before = exercise_from_dict(stored)
+
+    url = f"/exercises/{row.id}/edit"
+    fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
+    assert fields["languages"] == ["en", "es"]
+    assert save(therapist_client, fields, url).status_code == 302
+    db.session.refresh(row)
+    assert row.data["format"] == 2 and row.data["languages"] == ["en", "es"]
+    assert exercise_from_dict(row.data) == before
+
+
+# --- short names -------------------------------------------------------------------------------
+
+
+def test_a_short_name_left_empty_is_made_from_the_title_and_never_clashes(therapist_client):
+    fields = filled(
+        english_only_form(therapist_client),
+        title__en="Check-in",
+        steps__0__title__en="Arriving",
+    )
+    fields = therapist_client.post("/exercises/new", data={**fields, "action": "add_step"})
+    fields = filled(
+        editor_fields(fields.get_data(as_text=True)),
+        steps__1__title__en="Arriving",
+        steps__1__prompts__parent__en="And now?",
+        steps__1__prompts__adolescent__en="And you?",
+    )
+    assert fields["id"] == [""] and fields["steps-0-id"] == fields["steps-1-id"] == [""]
+    assert save(therapist_client, fields).status_code == 302
+    exercise = only_custom()
+    # "check-in" is a built-in exercise's short name.
+    assert exercise.id == "check-in-2"
+    assert [step.id for step in exercise.steps] == ["arriving", "arriving-2"]
+
+
+def test_a_short_name_typed_as_words_is_made_file_safe(therapist_client):
+    fields = filled(english_only_form(therapist_client), id="After A Hard Week!")
+    assert save(therapist_client, fields).status_code == 302
+    assert only_custom().id == "after-a-hard-week"
+
+
+def test_the_short_name_field_speaks_plainly(therapist_client):
+    page = text(therapist_client.get("/exercises/new"))
+    field = container(page, "id-field")
+    assert "Short name for the file (optional)" in field
+    assert "Leave it empty and one is made from the title." in field
+    assert ">Id<" not in page and "slug" not in page.lower()
+
+
+# --- a step for the therapist only -------------------------------------------------------------
+
+
+def test_a_step_for_the_therapist_only_is_saved_and_shown_as_such(therapist_client):
+    fields = filled(english_only_form(therapist_client), steps__0__therapist_only="yes")
+    response = save(therapist_client, fields)
+    assert response.status_code == 302
+    assert only_custom().steps[0].therapist_only is True
+    view = text(therapist_client.get(response.headers["Location"]))
+    assert "Only you: nothing of this step is shown to the family" in view
+
+    url = response.headers["Location"] + "/edit"
+    fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
+    assert fields["steps-0-therapist_only"] == ["yes"]
+    del fields["steps-0-therapist_only"]
+    assert save(therapist_client, fields, url).status_code == 302
+    assert only_custom().steps[0].therapist_only is False
+
+
+def test_a_therapist_only_step_cannot_be_reflected_back(therapist_client):
+    fields = filled(
+        english_only_form(therapist_client),
+        steps__0__therapist_only="yes",
+        steps__0__follow_up="reflect_back",
+    )
+    page = text(save(therapist_client, fields))
+    assert "must be none: answers to this step are for the therapist only" in container(
+        page, "steps-0-follow_up-field"
+    )
+    assert custom_count() == 0
 
 
 # --- copies and deleting -----------------------------------------------------------------------
@@ -483,7 +703,7 @@ def test_a_file_with_mistakes_lists_each_one_and_changes_nothing(therapist_clien
     problems = container(response.get_data(as_text=True), "import-problems")
     assert "nothing was imported" in problems
     assert "<strong>Title, Español</strong>: missing" in problems
-    assert "<strong>Step 1, Feelings, at most</strong>: must be at least min (3)" in problems
+    assert "<strong>Step 1, Feelings, at least</strong>: must not be more than max (1)" in problems
     assert "did you mean 'answered_by'?" in problems
     assert custom_count() == 0
 
@@ -607,7 +827,7 @@ def test_mistakes_are_explained_in_the_therapists_language(therapist_client):
         steps__0__needs__max="once",
     )
     page = save(therapist_client, fields).get_data(as_text=True)
-    assert "debe ser al menos el mínimo (4)" in container(page, "steps-0-feelings-max-field")
+    assert "no puede ser mayor que el máximo (2)" in container(page, "steps-0-feelings-min-field")
     assert "no puede estar vacío" in container(page, "title-es-field")
     assert "debe ser un número entero, no texto ('once')" in container(
         page, "steps-0-needs-max-field"

@@ -31,8 +31,14 @@ def test_a_therapist_writes_an_exercise_fixes_a_mistake_and_finds_it_in_the_libr
     page.click("text=Write a new exercise")
     page.wait_for_url(f"{live_server.url}/exercises/new")
 
-    page.fill("#id", "after-a-hard-week")
+    # The page asks for English only, the therapist's language, until Spanish is ticked too.
+    expect(page.locator("#title-en")).to_be_visible()
+    expect(page.locator("#title-es")).to_have_count(0)
     page.fill("#title-en", "After a hard week")
+    page.get_by_label("Español").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show the fields for these languages").click()
+    assert page.input_value("#title-en") == "After a hard week"
     page.fill("#title-es", "Después de una semana difícil")
     page.fill("#description-en", "For a session that follows a hard week at home.")
     page.fill("#description-es", "Para una sesión después de una semana difícil en casa.")
@@ -42,35 +48,48 @@ def test_a_therapist_writes_an_exercise_fixes_a_mistake_and_finds_it_in_the_libr
     page.fill("#steps-0-prompts-adolescent-es", "¿Cómo fue esta semana para ti?")
     page.fill("#steps-0-prompts-parent-en", "What was this week like for you as a parent?")
     page.fill("#steps-0-prompts-parent-es", "¿Cómo fue esta semana para ti como madre o padre?")
-    # The mistake: at least four feelings, but at most two.
+    # Two mistakes: at least four feelings but at most two; at least eleven needs.
     page.fill("#steps-0-feelings-min", "4")
     page.fill("#steps-0-feelings-max", "2")
+    page.fill("#steps-0-needs-min", "11")
     with page.expect_navigation():
         page.click("button:has-text('Save the exercise')")
 
-    field = page.locator("#steps-0-feelings-max-field")
-    assert "must be at least min (4)" in field.locator(".error").inner_text()
-    assert page.get_attribute("#steps-0-feelings-max", "aria-invalid") == "true"
+    # Each message sits on the field at fault, and only there.
+    feelings_min = page.locator("#steps-0-feelings-min-field")
+    assert "must not be more than max (2)" in feelings_min.locator(".error").inner_text()
+    assert page.get_attribute("#steps-0-feelings-min", "aria-invalid") == "true"
+    expect(page.locator("#steps-0-feelings-max-field .error")).to_have_count(0)
+    assert page.get_attribute("#steps-0-feelings-max", "aria-invalid") == "false"
+    needs_min = page.locator("#steps-0-needs-min-field")
+    assert "must be at most 10 (got 11)" in needs_min.locator(".error").inner_text()
+    expect(page.locator("#steps-0-needs-max-field .error")).to_have_count(0)
     summary = page.locator(".error-summary")
-    assert "Step 1, Feelings, at most: must be at least min (4)" in summary.inner_text()
+    assert "Step 1, Feelings, at least: must not be more than max (2)" in summary.inner_text()
+    assert "Step 1, Needs, at least: must be at most 10 (got 11)" in summary.inner_text()
     # Everything typed is still there.
     assert page.input_value("#steps-0-prompts-parent-en") == (
         "What was this week like for you as a parent?"
     )
-    field.scroll_into_view_if_needed()
+    feelings_min.scroll_into_view_if_needed()
     screenshot(page, "authoring", full_page=True)
-    page.locator("#steps-0-feelings").screenshot(path=ARTIFACTS / "authoring-field.png")
+    page.locator("#steps-0 .row").first.screenshot(path=ARTIFACTS / "authoring-field.png")
     assert_accessible(page, "editor with a mistake")
 
     # Following the summary's link lands on the field at fault.
     summary.locator("a").first.click()
-    assert page.evaluate("location.hash") == "#steps-0-feelings-max"
+    assert page.evaluate("location.hash") == "#steps-0-feelings-min"
 
     page.fill("#steps-0-feelings-min", "1")
     page.fill("#steps-0-feelings-max", "3")
+    page.fill("#steps-0-needs-min", "0")
+    # The short name is left empty: one is made from the title.
+    assert page.input_value("#id") == ""
     page.click("button:has-text('Save the exercise')")
     page.wait_for_url(re.compile(r".*/exercises/\d+$"))
     assert "“After a hard week” was saved." in page.inner_text("body")
+    assert "after-a-hard-week" in page.inner_text("main")
+    assert "Written in: English, Español" in page.inner_text("main")
 
     page.goto(f"{live_server.url}/exercises")
     own = page.locator("section[aria-labelledby=own-heading]")
@@ -78,6 +97,32 @@ def test_a_therapist_writes_an_exercise_fixes_a_mistake_and_finds_it_in_the_libr
     assert "For a session that follows a hard week at home." in own.inner_text()
     screenshot(page, "authoring-library")
     assert_accessible(page, "exercise library")
+
+
+def test_a_therapist_writes_a_spanish_only_exercise_on_a_phone(live_server, browser):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/exercises/new?lang=es")
+    expect(page.locator("#title-es")).to_be_visible()
+    expect(page.locator("#title-en")).to_have_count(0)
+    page.fill("#title-es", "Al volver a casa")
+    page.fill("#description-es", "Para saber, a solas, cómo se va cada persona.")
+    page.fill("#steps-0-title-es", "Cómo me voy")
+    page.fill("#steps-0-prompts-adolescent-es", "Esto solo lo verá tu terapeuta. ¿Cómo te vas?")
+    page.fill("#steps-0-prompts-parent-es", "Esto solo lo verá tu terapeuta. ¿Cómo te vas?")
+    private = page.get_by_label("Las respuestas son solo para mí")
+    private.check()
+    page.locator("#languages").scroll_into_view_if_needed()
+    screenshot(page, "authoring-spanish-phone")
+    private.scroll_into_view_if_needed()
+    screenshot(page, "authoring-spanish-phone-private")
+    assert_accessible(page, "Spanish editor on a phone")
+    page.get_by_role("button", name="Guardar el ejercicio").click()
+    page.wait_for_url(re.compile(r".*/exercises/\d+$"))
+    main = page.inner_text("main")
+    assert "Escrito en: Español" in main
+    assert "Solo tú: nada de este paso se muestra a la familia" in main
+    assert "al-volver-a-casa" in main
 
 
 def test_a_therapist_rehearses_an_exercise_as_the_family_would_and_nothing_is_kept(

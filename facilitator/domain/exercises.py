@@ -52,6 +52,9 @@ class Step:
     reveal_order: tuple[Role, ...] = ("adolescent", "parent", "other")
     # After each reveal: a listener reflects back what they heard, or replies to the request.
     follow_up: FollowUp = "none"
+    # Every answer to this step is for the therapist alone, whoever writes it: none is ever
+    # revealed to the family or the display (e.g. "how safe do you feel going home?").
+    therapist_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,17 @@ class Exercise:
     description: Localized
     steps: tuple[Step, ...]
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the exercise is written in, in the app's order: a valid exercise has
+        every text in each of them and in no other, so the title tells them all."""
+        return tuple(language for language in LANGUAGES if language in self.title)
 
-FORMAT_VERSION = 1
+
+# Version 2 added the exercise's `languages` and a step's `therapist_only`; version 1 files are
+# still read (their languages are the ones their texts have), and files are written as 2.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FIELD_MODES: tuple[FieldMode, ...] = ("off", "optional", "required")
 FOLLOW_UPS: tuple[FollowUp, ...] = ("none", "reflect_back", "reply")
 MAX_STEPS = 20
@@ -90,6 +102,9 @@ _ROOT = ""
 _EXERCISE_REQUIRED = ("id", "title", "description", "steps")
 _STEP_REQUIRED = ("id", "title", "answered_by", "prompts")
 _STEP_OPTIONAL = ("feelings", "needs", "text", "request", "reveal_order", "follow_up")
+# Keys each version added, refused with a pointer to the version in a file that claims an older one.
+_EXERCISE_KEYS_SINCE = {"languages": 2}
+_STEP_KEYS_SINCE = {"therapist_only": 2}
 _STEP_DEFAULTS = {f.name: f.default for f in fields(Step) if f.default is not MISSING}
 _COUNT_DEFAULTS = CountLimits()
 _TEXT_DEFAULTS = TextField()
@@ -141,6 +156,14 @@ class ExerciseError(ValueError):
 
     def __reduce__(self) -> tuple[type[ExerciseError], tuple[list[ExerciseProblem]]]:
         return (type(self), (self.problems,))
+
+
+def id_from_words(words: str, fallback: str) -> str:
+    """A short name for files made from any words, accents dropped: "¿Qué pasó?" is
+    `que-paso`; `fallback` when no letter or digit is left."""
+    plain = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode().lower()
+    name = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:63].rstrip("-")
+    return name if ID_PATTERN.fullmatch(name) else fallback
 
 
 def _problem_from_line(line: str) -> ExerciseProblem:
@@ -196,11 +219,56 @@ def _join(path: str, key: str) -> str:
     return key if path == _ROOT else f"{path}.{key}"
 
 
+@dataclass(frozen=True)
+class _ListWords:
+    """What to say about a list of names (roles, languages) and the parameters to say it with."""
+
+    names: str
+    name: str
+    not_a_list: str
+    empty: str
+    not_a_name: str
+    unknown: str
+    twice: str
+
+
+_ROLE_LIST = _ListWords(
+    names="roles",
+    name="role",
+    not_a_list=N_("must be a list of roles (%(roles)s), not %(value)s"),
+    empty=N_("must name at least one role"),
+    not_a_name=N_("must be a role (%(roles)s), not %(value)s"),
+    unknown=N_("unknown role %(role)s (roles are %(roles)s)"),
+    twice=N_("%(role)s is listed twice"),
+)
+_LANGUAGE_LIST = _ListWords(
+    names="languages",
+    name="language",
+    not_a_list=N_("must be a list of languages (%(languages)s), not %(value)s"),
+    empty=N_("must name at least one language"),
+    not_a_name=N_("must be a language (%(languages)s), not %(value)s"),
+    unknown=N_("unknown language %(language)s (languages are %(languages)s)"),
+    twice=N_("%(language)s is listed twice"),
+)
+
+
+@dataclass(frozen=True)
+class _TextToComplete:
+    """A localized text read before the exercise's languages are known, and where in the list
+    of problems its missing languages belong, so they are reported in file order."""
+
+    path: str
+    languages: frozenset[str]
+    position: int
+
+
 class _Checker:
     """Walks the file form once, collecting every problem and building what is valid."""
 
     def __init__(self) -> None:
         self.errors: list[ExerciseProblem] = []
+        self.version = FORMAT_VERSION
+        self.texts: list[_TextToComplete] = []
 
     def fail(self, path: str, message: str, **params: str | int | Phrase) -> None:
         self.errors.append(ExerciseProblem(message, params, path=path))
@@ -235,14 +303,24 @@ class _Checker:
         required: tuple[str, ...],
         optional: tuple[str, ...] = (),
         what: str = "",
+        since: dict[str, int] | None = None,
     ) -> dict[Any, Any] | None:
-        """A mapping with a fixed set of keys: reports unknown and missing ones."""
+        """A mapping with a fixed set of keys: reports unknown and missing ones. `since` names
+        the keys later versions added; in an older file they are refused with the version."""
+        newer = {key: version for key, version in (since or {}).items() if version > self.version}
+        optional += tuple(key for key in since or {} if key not in newer)
         data = self.mapping(value, path, what=what or ", ".join(required + optional))
         if data is None:
             return None
         known = required + optional
         for key in data:
-            if key not in known:
+            if key in newer:
+                self.fail(
+                    _join(path, key),
+                    N_("is new in format %(version)s: write 'format: %(version)s' at the top"),
+                    version=newer[key],
+                )
+            elif key not in known:
                 close = difflib.get_close_matches(key, known, n=1) if isinstance(key, str) else []
                 if close:
                     self.fail(
@@ -305,13 +383,51 @@ class _Checker:
             if language not in LANGUAGES:
                 self.fail(
                     path,
-                    N_("unknown language %(language)s (languages are %(languages)s)"),
+                    _LANGUAGE_LIST.unknown,
                     language=_show_key(language),
                     languages=", ".join(LANGUAGES),
                 )
                 valid = False
-        result = self.each_required(texts, LANGUAGES, path, self.text)
+        written = tuple(language for language in LANGUAGES if language in texts)
+        result = self.each_required(texts, written, path, self.text)
+        # Which languages must be here is known only at the end: see complete_texts.
+        self.texts.append(_TextToComplete(path, frozenset(written), len(self.errors)))
         return result if valid else None
+
+    def complete_texts(self, declared: tuple[str, ...] | None) -> None:
+        """Every text in each of the exercise's languages and in no other. Without a declared
+        list, the languages are those the texts have between them."""
+        if declared is None:
+            found = set().union(*(text.languages for text in self.texts))
+            languages = tuple(language for language in LANGUAGES if language in found)
+        else:
+            languages = declared
+        late: list[tuple[int, list[ExerciseProblem]]] = []
+        for text in self.texts:
+            problems = [
+                ExerciseProblem(N_("missing"), path=_join(text.path, language))
+                for language in languages
+                if language not in text.languages
+            ]
+            problems += [
+                ExerciseProblem(
+                    N_(
+                        "%(language)s is not one of the exercise's languages (%(languages)s): "
+                        "add it to languages or remove this text"
+                    ),
+                    {"language": repr(language), "languages": ", ".join(languages)},
+                    path=_join(text.path, language),
+                )
+                for language in sorted(text.languages - set(languages))
+            ]
+            if not languages and not text.languages:
+                problems.append(
+                    ExerciseProblem(N_("needs a text in at least one language"), path=text.path)
+                )
+            late.append((text.position, problems))
+        # From the last back, so each insertion leaves the earlier positions where they were.
+        for position, problems in reversed(late):
+            self.errors[position:position] = problems
 
     def each_required(
         self, data: dict[Any, Any], keys: tuple[str, ...], path: str, check: Callable[..., Any]
@@ -377,44 +493,47 @@ class _Checker:
         )
         return None
 
-    def roles(self, value: object, path: str) -> tuple[Role, ...] | None:
+    def names(
+        self, value: object, path: str, known: tuple[str, ...], words: _ListWords
+    ) -> tuple[str, ...] | None:
+        """A non-empty list of names from `known` (roles, languages), none twice."""
+        every = {words.names: ", ".join(known)}
         if not isinstance(value, list | tuple):
-            self.fail(
-                path,
-                N_("must be a list of roles (%(roles)s), not %(value)s"),
-                roles=", ".join(ROLES),
-                value=_describe(value),
-            )
+            self.fail(path, words.not_a_list, value=_describe(value), **every)
             return None
         if not value:
-            self.fail(path, N_("must name at least one role"))
+            self.fail(path, words.empty)
             return None
-        roles: list[Role] = []
+        names: list[str] = []
         valid = True
-        for index, role in enumerate(value):
+        for index, name in enumerate(value):
             where = f"{path}[{index}]"
-            if not isinstance(role, str):
-                self.fail(
-                    where,
-                    N_("must be a role (%(roles)s), not %(value)s"),
-                    roles=", ".join(ROLES),
-                    value=_describe(role),
-                )
+            if not isinstance(name, str):
+                self.fail(where, words.not_a_name, value=_describe(name), **every)
                 valid = False
-            elif role not in ROLES:
-                self.fail(
-                    where,
-                    N_("unknown role %(role)s (roles are %(roles)s)"),
-                    role=_quote(role),
-                    roles=", ".join(ROLES),
-                )
+            elif name not in known:
+                self.fail(where, words.unknown, **{words.name: _quote(name)}, **every)
                 valid = False
-            elif role in roles:
-                self.fail(where, N_("%(role)s is listed twice"), role=repr(role))
+            elif name in names:
+                self.fail(where, words.twice, **{words.name: repr(name)})
                 valid = False
             else:
-                roles.append(cast(Role, role))
-        return tuple(roles) if valid else None
+                names.append(name)
+        return tuple(names) if valid else None
+
+    def roles(self, value: object, path: str) -> tuple[Role, ...] | None:
+        return cast("tuple[Role, ...] | None", self.names(value, path, ROLES, _ROLE_LIST))
+
+    def languages(self, value: object, path: str) -> tuple[str, ...] | None:
+        named = self.names(value, path, LANGUAGES, _LANGUAGE_LIST)
+        # In the app's order, as Exercise.languages gives them back.
+        return None if named is None else tuple(lang for lang in LANGUAGES if lang in named)
+
+    def flag(self, value: object, path: str) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.fail(path, N_("must be true or false, not %(value)s"), value=_describe(value))
+        return None
 
     # -- the exercise --
 
@@ -436,29 +555,45 @@ class _Checker:
                     version=FORMAT_VERSION,
                     value=_describe(version),
                 )
-            elif version != FORMAT_VERSION:
+            elif version not in READABLE_VERSIONS:
                 # A different version may mean different keys: listing them all as unknown would
                 # only hide the one problem that matters.
                 self.fail(
                     "format",
-                    N_("unsupported version %(value)s (this app reads version %(version)s)"),
+                    N_(
+                        "unsupported version %(value)s "
+                        "(this app reads versions %(oldest)s to %(newest)s)"
+                    ),
                     value=_describe_number(version),
-                    version=FORMAT_VERSION,
+                    oldest=READABLE_VERSIONS[0],
+                    newest=READABLE_VERSIONS[-1],
                 )
                 return None
+            else:
+                self.version = version
         else:
             self.fail(
                 "format",
                 N_("missing (write 'format: %(version)s' at the top)"),
                 version=FORMAT_VERSION,
             )
-        self.keyed(data, _ROOT, required=_EXERCISE_REQUIRED, optional=("format",))
+        self.keyed(
+            data,
+            _ROOT,
+            required=_EXERCISE_REQUIRED,
+            optional=("format",),
+            since=_EXERCISE_KEYS_SINCE,
+        )
+        declares = "languages" in data and self.version >= _EXERCISE_KEYS_SINCE["languages"]
+        declared = self.languages(data["languages"], "languages") if declares else None
         exercise_id = self.identifier(data["id"], "id") if "id" in data else None
         title = self.localized(data["title"], "title") if "title" in data else None
         description = (
             self.localized(data["description"], "description") if "description" in data else None
         )
         steps = self.steps(data["steps"]) if "steps" in data else None
+        # A wrong list of languages is its own error: the texts are then judged among themselves.
+        self.complete_texts(declared)
         if exercise_id is None or title is None or description is None or steps is None:
             return None
         return Exercise(id=exercise_id, title=title, description=description, steps=steps)
@@ -508,7 +643,9 @@ class _Checker:
         return tuple(steps) if valid else None
 
     def step(self, value: object, path: str) -> Step | None:
-        data = self.keyed(value, path, required=_STEP_REQUIRED, optional=_STEP_OPTIONAL)
+        data = self.keyed(
+            value, path, required=_STEP_REQUIRED, optional=_STEP_OPTIONAL, since=_STEP_KEYS_SINCE
+        )
         if data is None:
             return None
         where = functools.partial(_join, path)
@@ -537,6 +674,11 @@ class _Checker:
             if "follow_up" in data
             else _STEP_DEFAULTS["follow_up"]
         )
+        therapist_only = (
+            self.flag(data["therapist_only"], where("therapist_only"))
+            if "therapist_only" in data and self.version >= _STEP_KEYS_SINCE["therapist_only"]
+            else _STEP_DEFAULTS["therapist_only"]
+        )
 
         if answered_by is not None and reveal_order is not None:
             unrevealed = [role for role in answered_by if role not in reveal_order]
@@ -552,6 +694,15 @@ class _Checker:
             self.fail(
                 where("follow_up"),
                 N_("'reply' needs a request to reply to: set request.mode to optional or required"),
+            )
+            follow_up = None
+        if therapist_only and follow_up not in (None, "none"):
+            self.fail(
+                where("follow_up"),
+                N_(
+                    "must be none: answers to this step are for the therapist only and never "
+                    "revealed, so nothing can follow a reveal"
+                ),
             )
             follow_up = None
         if (
@@ -580,6 +731,7 @@ class _Checker:
             or request is None
             or reveal_order is None
             or follow_up is None
+            or therapist_only is None
         ):
             return None
         return Step(
@@ -593,6 +745,7 @@ class _Checker:
             request=request,
             reveal_order=reveal_order,
             follow_up=cast(FollowUp, follow_up),
+            therapist_only=therapist_only,
         )
 
     def prompts(
@@ -650,7 +803,8 @@ class _Checker:
         if low is None or high is None:
             return None
         if high < low:
-            self.fail(_join(where, "max"), N_("must be at least min (%(low)s)"), low=low)
+            # On min: a therapist who asks for more than the most allowed has raised "at least".
+            self.fail(_join(where, "min"), N_("must not be more than max (%(high)s)"), high=high)
             return None
         return CountLimits(min=low, max=high)
 
@@ -687,6 +841,7 @@ def exercise_to_dict(exercise: Exercise) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "id": exercise.id,
+        "languages": list(exercise.languages),
         "title": dict(exercise.title),
         "description": dict(exercise.description),
         "steps": [_step_to_dict(step) for step in exercise.steps],
@@ -705,6 +860,7 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "request": _text_field_to_dict(step.request),
         "reveal_order": list(step.reveal_order),
         "follow_up": step.follow_up,
+        "therapist_only": step.therapist_only,
     }
 
 
@@ -937,6 +1093,7 @@ def dump_exercise(exercise: Exercise, fmt: str = "yaml") -> str:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt != "yaml":
         raise ValueError(f"unknown exercise file format {fmt!r} (use 'yaml' or 'json')")
+    data["languages"] = _FlowList(data["languages"])
     for step in data["steps"]:
         step["answered_by"] = _FlowList(step["answered_by"])
         step["reveal_order"] = _FlowList(step["reveal_order"])

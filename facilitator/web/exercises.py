@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import (
@@ -27,6 +28,7 @@ from facilitator.domain.exercises import (
     FIELD_MODES,
     FOLLOW_UPS,
     FORMAT_VERSION,
+    ID_PATTERN,
     MAX_FILE_BYTES,
     MAX_STEPS,
     Exercise,
@@ -35,6 +37,7 @@ from facilitator.domain.exercises import (
     builtin_exercises,
     dump_exercise,
     exercise_from_dict,
+    id_from_words,
     parse_exercise_file,
 )
 from facilitator.i18n import LANGUAGE_NAMES, current_language
@@ -67,7 +70,8 @@ FOLLOW_UP_LABELS = {
 }
 # Words for each part of an error's path, so a summary line says where the problem is.
 PATH_WORDS = {
-    "id": _l("Id"),
+    "id": _l("Short name"),
+    "languages": _l("Languages"),
     "title": _l("Title"),
     "description": _l("Description"),
     "steps": _l("Steps"),
@@ -84,6 +88,7 @@ PATH_WORDS = {
     "label": _l("label"),
     "reveal_order": _l("Reveal order"),
     "follow_up": _l("After each reveal"),
+    "therapist_only": _l("For the therapist only"),
 }
 
 
@@ -163,6 +168,7 @@ class StepDraft:
     request_label: dict[str, str] = field(default_factory=dict)
     reveal_order: list[str] = field(default_factory=lambda: ["adolescent", "parent", "other"])
     follow_up: str = "none"
+    therapist_only: bool = False
 
     def role_order(self) -> list[str]:
         """The answering roles first, in their order, then the others: saving keeps the order."""
@@ -175,6 +181,9 @@ class StepDraft:
 @dataclass
 class ExerciseDraft:
     id: str = ""
+    # The languages the exercise is written in: the editor asks for these texts only, and keeps
+    # the others typed so far (hidden) so that ticking a language again brings them back.
+    languages: list[str] = field(default_factory=lambda: list(LANGUAGES))
     title: dict[str, str] = field(default_factory=dict)
     description: dict[str, str] = field(default_factory=dict)
     steps: list[StepDraft] = field(default_factory=list)
@@ -184,6 +193,14 @@ def _texts(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {language: str(value.get(language, "")) for language in LANGUAGES}
+
+
+def _languages_of(data: dict[str, Any]) -> list[str]:
+    """The declared languages of a file form, or, in a version 1 file, the title's."""
+    named = data.get("languages")
+    if not isinstance(named, list):
+        named = list(data.get("title") or {}) if isinstance(data.get("title"), dict) else []
+    return [language for language in LANGUAGES if language in named] or list(LANGUAGES)
 
 
 def _number(value: object, default: int) -> str:
@@ -220,10 +237,12 @@ def draft_from_file(data: dict[str, Any]) -> ExerciseDraft:
                 request_label=_texts(asked.get("label")),
                 reveal_order=[r for r in step.get("reveal_order") or [] if r in ROLES],
                 follow_up=str(step.get("follow_up", "none")),
+                therapist_only=step.get("therapist_only") is True,
             )
         )
     return ExerciseDraft(
         id=str(data.get("id", "")),
+        languages=_languages_of(data),
         title=_texts(data.get("title")),
         description=_texts(data.get("description")),
         steps=steps,
@@ -238,6 +257,7 @@ def draft_from_form(form: Any) -> ExerciseDraft:
     """What the therapist typed, exactly, so a page with errors shows it back unchanged."""
     draft = ExerciseDraft(
         id=form.get("id", "").strip(),
+        languages=chosen_languages(form),
         title=_typed_texts(form, "title"),
         description=_typed_texts(form, "description"),
     )
@@ -266,9 +286,22 @@ def draft_from_form(form: Any) -> ExerciseDraft:
                     form.get(f"{name}-reveal_order-{slot}", "") for slot in range(REVEAL_SLOTS)
                 ],
                 follow_up=form.get(f"{name}-follow_up", ""),
+                therapist_only=form.get(f"{name}-therapist_only") == "yes",
             )
         )
     return draft
+
+
+def chosen_languages(form: Any) -> list[str]:
+    """The ticked languages, in the app's order."""
+    ticked = form.getlist("languages")
+    return [language for language in LANGUAGES if language in ticked]
+
+
+def shown_languages(form: Any) -> list[str]:
+    """The languages whose fields the page that was posted showed."""
+    shown = form.get("shown_languages", "").split()
+    return [language for language in LANGUAGES if language in shown]
 
 
 _WHOLE_NUMBER = re.compile(r"-?\d{1,9}")
@@ -290,56 +323,102 @@ def _limits(low: str, high: str) -> dict[str, Any]:
     return limits
 
 
-def _text_field(mode: str, max_length: str, label: dict[str, str]) -> dict[str, Any]:
+def _text_field(
+    mode: str, max_length: str, label: dict[str, str], languages: list[str]
+) -> dict[str, Any]:
     result: dict[str, Any] = {"mode": mode}
     if max_length.strip():
         result["max_length"] = _count(max_length)
-    # Both label texts blank means "use the screen's usual words"; one blank is a mistake.
-    if any(text.strip() for text in label.values()):
-        result["label"] = dict(label)
+    # Every label text blank means "use the screen's usual words"; only some blank is a mistake.
+    if any(label.get(language, "").strip() for language in languages):
+        result["label"] = _in(label, languages)
     return result
+
+
+def _in(texts: dict[str, str], languages: list[str]) -> dict[str, str]:
+    """The texts of the exercise's languages only; the others are not part of it."""
+    return {language: texts.get(language, "") for language in languages}
 
 
 def file_form(draft: ExerciseDraft) -> dict[str, Any]:
     """The exercise file form of a draft, for the format's own validation to judge."""
+    languages = draft.languages
     return {
         "format": FORMAT_VERSION,
         "id": draft.id,
-        "title": dict(draft.title),
-        "description": dict(draft.description),
+        "languages": list(languages),
+        "title": _in(draft.title, languages),
+        "description": _in(draft.description, languages),
         "steps": [
             {
                 "id": step.id,
-                "title": dict(step.title),
+                "title": _in(step.title, languages),
                 "answered_by": list(step.answered_by),
                 # Prompts written for a role that no longer answers are left behind on purpose.
-                "prompts": {role: dict(step.prompts.get(role, {})) for role in step.answered_by},
+                "prompts": {
+                    role: _in(step.prompts.get(role, {}), languages) for role in step.answered_by
+                },
                 "feelings": _limits(step.feelings_min, step.feelings_max),
                 "needs": _limits(step.needs_min, step.needs_max),
-                "text": _text_field(step.text_mode, step.text_max_length, step.text_label),
+                "text": _text_field(
+                    step.text_mode, step.text_max_length, step.text_label, languages
+                ),
                 "request": _text_field(
-                    step.request_mode, step.request_max_length, step.request_label
+                    step.request_mode, step.request_max_length, step.request_label, languages
                 ),
                 "reveal_order": [role for role in step.reveal_order if role],
                 "follow_up": step.follow_up,
+                "therapist_only": step.therapist_only,
             }
             for step in draft.steps
         ],
     }
 
 
-def new_draft() -> ExerciseDraft:
-    return ExerciseDraft(steps=[new_step(0)])
+def new_draft(language: str) -> ExerciseDraft:
+    """An exercise in the therapist's own language, to start with: more can be ticked."""
+    return ExerciseDraft(languages=[language], steps=[new_step()])
 
 
-def new_step(index: int, taken: set[str] | None = None) -> StepDraft:
-    number = index + 1
-    while f"step-{number}" in (taken or set()):
+def new_step() -> StepDraft:
+    return StepDraft(prompts={role: {language: "" for language in LANGUAGES} for role in ROLES})
+
+
+# --- short names -------------------------------------------------------------------------------
+
+
+def _first_words(texts: dict[str, str], languages: list[str]) -> str:
+    return next((texts[lang] for lang in languages if texts.get(lang, "").strip()), "")
+
+
+def _unused(base: str, taken: Callable[[str], bool]) -> str:
+    """`base`, or `base-2`, `base-3`... whichever is free."""
+    candidate, number = base, 1
+    while taken(candidate):
         number += 1
-    return StepDraft(
-        id=f"step-{number}",
-        prompts={role: {language: "" for language in LANGUAGES} for role in ROLES},
-    )
+        suffix = f"-{number}"
+        candidate = base[: 63 - len(suffix)].rstrip("-") + suffix
+    return candidate
+
+
+def with_short_names(draft: ExerciseDraft, id_taken: Callable[[str], bool]) -> ExerciseDraft:
+    """The draft with a file-safe short name wherever the therapist typed words or left the
+    field empty: made from the title, and never one already in use."""
+    exercise_id = draft.id
+    if not exercise_id:
+        made = id_from_words(_first_words(draft.title, draft.languages), "exercise")
+        exercise_id = _unused(made, id_taken)
+    elif not ID_PATTERN.fullmatch(exercise_id):
+        exercise_id = id_from_words(exercise_id, "exercise")
+    steps, used = [], {step.id for step in draft.steps if ID_PATTERN.fullmatch(step.id)}
+    for step in draft.steps:
+        step_id = step.id
+        if not step_id or not ID_PATTERN.fullmatch(step_id):
+            words = step_id or _first_words(step.title, draft.languages)
+            step_id = _unused(id_from_words(words, "step"), used.__contains__)
+            used.add(step_id)
+        steps.append(replace(step, id=step_id))
+    return replace(draft, id=exercise_id, steps=steps)
 
 
 # --- where each error goes ---------------------------------------------------------------------
@@ -347,8 +426,9 @@ def new_step(index: int, taken: set[str] | None = None) -> StepDraft:
 
 def anchors(draft: ExerciseDraft) -> set[str]:
     """Every place on the editor page an error can be shown, named like the form's fields."""
-    names = {"exercise", "id", "title", "description", "steps"}
-    names |= {f"{part}-{language}" for part in ("title", "description") for language in LANGUAGES}
+    languages = draft.languages
+    names = {"exercise", "id", "languages", "title", "description", "steps"}
+    names |= {f"{part}-{language}" for part in ("title", "description") for language in languages}
     for index, _step in enumerate(draft.steps):
         step = f"steps-{index}"
         names |= {
@@ -359,11 +439,12 @@ def anchors(draft: ExerciseDraft) -> set[str]:
             f"{step}-prompts",
             f"{step}-reveal_order",
             f"{step}-follow_up",
+            f"{step}-therapist_only",
         }
-        names |= {f"{step}-title-{language}" for language in LANGUAGES}
+        names |= {f"{step}-title-{language}" for language in languages}
         for role in ROLES:
             names.add(f"{step}-prompts-{role}")
-            names |= {f"{step}-prompts-{role}-{language}" for language in LANGUAGES}
+            names |= {f"{step}-prompts-{role}-{language}" for language in languages}
         for counted in ("feelings", "needs"):
             names |= {f"{step}-{counted}", f"{step}-{counted}-min", f"{step}-{counted}-max"}
         for written in ("text", "request"):
@@ -373,7 +454,7 @@ def anchors(draft: ExerciseDraft) -> set[str]:
                 f"{step}-{written}-max_length",
                 f"{step}-{written}-label",
             }
-            names |= {f"{step}-{written}-label-{language}" for language in LANGUAGES}
+            names |= {f"{step}-{written}-label-{language}" for language in languages}
     return names
 
 
@@ -461,6 +542,9 @@ def _view(entry: Entry) -> str:
         entry=entry,
         exercise=entry.exercise,
         language=current_language(),
+        written_in=", ".join(LANGUAGE_NAMES[language] for language in entry.exercise.languages)
+        if entry.exercise
+        else "",
         localize=localize,
         role_labels=ROLE_LABELS,
         field_mode_labels=FIELD_MODE_LABELS,
@@ -520,8 +604,7 @@ def _rearrange(draft: ExerciseDraft, action: str) -> bool:
         if len(draft.steps) >= MAX_STEPS:
             flash(_("An exercise can have at most %(max)d steps.", max=MAX_STEPS), "error")
         else:
-            taken = {step.id for step in draft.steps}
-            draft.steps.append(new_step(len(draft.steps), taken))
+            draft.steps.append(new_step())
         return True
     match = _STEP_ACTION.fullmatch(action)
     if match is None:
@@ -540,15 +623,23 @@ def _rearrange(draft: ExerciseDraft, action: str) -> bool:
 
 
 def _save(draft: ExerciseDraft, row: CustomExercise | None) -> Response | tuple[str, int]:
+    def taken(exercise_id: str) -> bool:
+        return library.id_in_use(current_user.id, exercise_id, except_row=row.id if row else None)
+
     try:
-        exercise = exercise_from_dict(file_form(draft))
+        # The page shows the draft as typed: a short name made here is not forced on the form.
+        exercise = exercise_from_dict(file_form(with_short_names(draft, taken)))
     except ExerciseError as error:
         return _editor(draft, row, problems_of(error, draft), 400)
-    if library.id_in_use(current_user.id, exercise.id, except_row=row.id if row else None):
+    if taken(exercise.id):
         clash = Problem(
             "id",
             readable_path("id"),
-            _("another exercise already uses the id “%(id)s”: choose another", id=exercise.id),
+            _(
+                "another exercise already has the short name “%(id)s”: change it, or leave "
+                "the field empty to have one made from the title",
+                id=exercise.id,
+            ),
         )
         return _editor(draft, row, [clash], 400)
     saved = library.save_exercise(current_user.id, exercise, row)
@@ -557,14 +648,30 @@ def _save(draft: ExerciseDraft, row: CustomExercise | None) -> Response | tuple[
     return redirect(url_for("exercises.view", exercise_id=saved.id))
 
 
+def _languages_added(draft: ExerciseDraft) -> list[str]:
+    """Languages ticked on a page that did not show their fields yet."""
+    if "shown_languages" not in request.form:
+        return []
+    shown = shown_languages(request.form)
+    return [language for language in draft.languages if language not in shown]
+
+
 def _edit(row: CustomExercise | None) -> Response | tuple[str, int]:
     if request.method == "GET":
-        draft = draft_from_file(row.data) if row is not None else new_draft()
+        draft = draft_from_file(row.data) if row is not None else new_draft(current_language())
         return _editor(draft, row)
     request.max_content_length = MAX_EDITOR_REQUEST_BYTES
     draft = draft_from_form(request.form)
     action = request.form.get("action", "save")
+    if action == "set_languages":
+        return _editor(draft, row)
     if action != "save" and _rearrange(draft, action):
+        return _editor(draft, row)
+    added = _languages_added(draft)
+    if added:
+        # Saving now would only list every new field as missing: show them to be written first.
+        names = ", ".join(LANGUAGE_NAMES[language] for language in added)
+        flash(_("Now write the texts in %(languages)s, then save.", languages=names), "info")
         return _editor(draft, row)
     return _save(draft, row)
 
