@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from facilitator import create_app
 from facilitator.domain.exercises import CountLimits, Exercise, Step, TextField
+from facilitator.extensions import db
+from facilitator.store.models import Therapist
 from tests.browser_helpers import (
     FrameRecorder,
     assert_accessible,
@@ -19,7 +22,9 @@ from tests.socket_clients import Client, join_by_phone, therapist_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-FULL_HD = {"viewport": {"width": 1920, "height": 1080}, "reduced_motion": "reduce"}
+FULL_HD = {"width": 1920, "height": 1080}
+# The smallest TV a clinic may have, read in Spanish: longer words on fewer pixels.
+HD_READY = {"width": 1280, "height": 720}
 # Body text read from across a room at 1080p; nothing on the screen is smaller.
 SMALLEST_TEXT_PX = 28
 FAMILY_NAME = "Rivera-Lopez"
@@ -77,6 +82,35 @@ DANA_WORDS = (
     "the car. I want to be a parent Sam can come to, not only the one who asks about homework "
     "and chores."
 )[:300]
+# What the display itself says at each moment, in the languages it speaks.
+SAYS = {
+    "en": {
+        "waiting": "We'll begin in a moment",
+        "need_heard": "to be listened to",
+        "shared_need": "respect",
+        "writing": "Dana is writing what they heard",
+        "written": "Dana has written what they heard",
+        "confirmed": "Sam: Yes, that's it",
+        "not_shared": "Not shared this time",
+        "writing_reply": "Dana is writing a reply",
+        "reply_by": "Dana answers the request",
+        "yes_if": "Yes, if…",
+        "part": "Part {part} of {parts}",
+    },
+    "es": {
+        "waiting": "Empezaremos en un momento",
+        "need_heard": "que me escuchen",
+        "shared_need": "respeto",
+        "writing": "Dana está escribiendo lo que ha escuchado",
+        "written": "Dana ya ha escrito lo que ha escuchado",
+        "confirmed": "Sam: Sí, es eso",
+        "not_shared": "No se compartió esta vez",
+        "writing_reply": "Dana está escribiendo una respuesta",
+        "reply_by": "Dana responde a la petición",
+        "yes_if": "Sí, si…",
+        "part": "Parte {part} de {parts}",
+    },
+}
 DANA_HEARD = "You feel like nobody asks how you are, and you want us to start with your day."
 SAM_CLARIFIES = "Yes, and not only on bad days."
 
@@ -116,26 +150,37 @@ def font_px(locator) -> float:
     return locator.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
 
 
-def assert_readable(page, state: str) -> None:
+def assert_readable(page, shots: str, state: str) -> None:
     """What every state of the display must be: photographed, AA contrast and no other serious
     axe finding, every word at least 28 px, on one screen, and never the family's name."""
-    screenshot(page, f"display-{state}")
-    assert_accessible(page, f"display {state}")
+    screenshot(page, f"{shots}-{state}")
+    assert_accessible(page, f"{shots} {state}")
     small = visible_text_smaller_than(page, SMALLEST_TEXT_PX)
-    assert small == [], f"display {state}: text under {SMALLEST_TEXT_PX}px: {small}"
-    assert horizontal_overflow(page) == 0, f"display {state} is wider than the screen"
-    assert vertical_overflow(page) == 0, f"display {state} is taller than the screen"
+    assert small == [], f"{shots} {state}: text under {SMALLEST_TEXT_PX}px: {small}"
+    assert horizontal_overflow(page) == 0, f"{shots} {state} is wider than the screen"
+    assert vertical_overflow(page) == 0, f"{shots} {state} is taller than the screen"
     assert FAMILY_NAME not in page.locator("body").inner_text()
 
 
-def assert_agenda_line(page, wire: FrameRecorder) -> None:
+def assert_agenda_line(page, wire: FrameRecorder, says: dict[str, str]) -> None:
     """Where the session is in its agenda, small and calm, when the view says; else nothing."""
     agenda = wire.views()[-1]["session"].get("agenda")
     line = page.locator("#display-agenda")
     if agenda:
-        expect(line).to_have_text(f"Part {agenda['part']} of {agenda['parts']}")
+        expect(line).to_have_text(says["part"].format(**agenda))
     else:
         expect(line).to_be_hidden()
+
+
+def therapist_speaks(server: LiveServer, language: str) -> None:
+    """The therapist's language, which the display's view is written in."""
+    app = create_app(server.app_config())
+    with app.app_context():
+        therapist = db.session.query(Therapist).filter_by(email="rivera@clinic.test").one()
+        therapist.language = language
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -148,9 +193,19 @@ def server(tmp_path_factory):
     live.stop()
 
 
-def test_the_room_display_reads_from_across_the_room_in_every_state(server, browser):
+@pytest.mark.parametrize(
+    ("screen", "language", "shots"),
+    [(FULL_HD, "en", "display"), (HD_READY, "es", "display-es-720p")],
+    ids=["1080p-english", "720p-spanish"],
+)
+def test_the_room_display_reads_from_across_the_room_in_every_state(
+    server, browser, screen, language, shots
+):
+    says = SAYS[language]
+    title = {step.id: step.title[language] for step in HEARD_AND_ASKED.steps}
+    therapist_speaks(server, language)
     keys = server.open_session(HEARD_AND_ASKED, family_members=(("Rosa", "other"),))
-    room = browser.new_context(**FULL_HD)
+    room = browser.new_context(viewport=screen, reduced_motion="reduce", locale=language)
     display = room.new_page()
     wire = FrameRecorder.attach(room, display, "display")
     therapist = Client("therapist").connect(
@@ -160,12 +215,12 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(server, brow
     current = display.locator("#current-card")
     try:
         # Before anyone arrives: the code and a QR big enough to scan from the sofa.
-        display.goto(f"{server.url}/display/{keys['display_token']}")
+        display.goto(f"{server.url}/display/{keys['display_token']}?lang={language}")
         expect(display.locator("#display-lobby .code")).to_have_text(keys["join_code"])
-        expect(display.locator("#arrived")).to_contain_text("We'll begin in a moment")
+        expect(display.locator("#arrived")).to_contain_text(says["waiting"])
         qr = display.locator("#display-lobby .qr").bounding_box()
-        assert qr and qr["height"] >= 0.6 * 1080, f"the join QR is small: {qr}"
-        assert_readable(display, "lobby-empty")
+        assert qr and qr["height"] >= 0.6 * screen["height"], f"the join QR is small: {qr}"
+        assert_readable(display, shots, "lobby-empty")
 
         # The family arrives, each on their own phone.
         for name, role in (("Sam", "adolescent"), ("Dana", "parent"), ("Leo", "other")):
@@ -173,11 +228,11 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(server, brow
             phones[name] = Client(name).connect(server.url, {"token": token})
         sam, dana, leo = phones["Sam"], phones["Dana"], phones["Leo"]
         expect(display.locator("#arrived li")).to_have_count(3)
-        assert_readable(display, "lobby")
+        assert_readable(display, shots, "lobby")
 
         # A step collects answers: the room sees who has answered, never what.
         therapist.do("open_step")
-        expect(display.locator("#display-title")).to_have_text("Something hard lately")
+        expect(display.locator("#display-title")).to_have_text(title["hard-thing"])
         sam.do(
             "submit_answer",
             {
@@ -189,8 +244,8 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(server, brow
         )
         expect(display.locator("#answering li.is-on")).to_have_count(1)
         expect(display.locator("#answering li")).to_have_count(3)
-        assert_agenda_line(display, wire)
-        assert_readable(display, "collecting")
+        assert_agenda_line(display, wire, says)
+        assert_readable(display, shots, "collecting")
         assert wire.views(), "the display received its views"
         wire.assert_never("nobody asks")
         dana.do(
@@ -204,77 +259,80 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(server, brow
         therapist.do("reveal")
         expect(current).to_contain_text(SAM_WORDS)
         expect(current).to_contain_text(SAM_ASKS)
-        expect(current).to_contain_text("to be listened to")
-        expect(current).to_contain_text("Dana is writing what they heard")
-        assert_readable(display, "reveal")
+        expect(current).to_contain_text(says["need_heard"])
+        expect(current).to_contain_text(says["writing"])
+        assert_readable(display, shots, "reveal")
 
         dana.do("submit_follow_up", {"text": DANA_HEARD})
-        expect(current).to_contain_text("Dana has written what they heard")
-        assert_readable(display, "reflect-ready")
+        expect(current).to_contain_text(says["written"])
+        assert_readable(display, shots, "reflect-ready")
 
         therapist.do("reveal_follow_up")
         expect(current).to_contain_text(DANA_HEARD)
-        assert_readable(display, "reflect-revealed")
+        assert_readable(display, shots, "reflect-revealed")
 
         sam.do("confirm_reflection", {"confirmation": "yes", "clarification": SAM_CLARIFIES})
-        expect(current).to_contain_text("Sam: Yes, that's it")
+        expect(current).to_contain_text(says["confirmed"])
         expect(current).to_contain_text(SAM_CLARIFIES)
-        assert_readable(display, "reflect-confirmed")
+        assert_readable(display, shots, "reflect-confirmed")
 
         # Dana's turn, the longest card a step allows: the newest card is the largest, and
-        # Sam's, now earlier, stays legible beside it.
+        # Sam's, now earlier, stays legible (beside it when the screen has room).
         therapist.do("reveal")
         expect(current).to_contain_text("I miss the talks")
+        newest = font_px(current.locator(".reveal-card"))
         earlier = display.locator("#earlier-cards .reveal-card")
         expect(earlier).to_have_count(1)
-        expect(earlier.first).to_contain_text("to be listened to")
-        newest = font_px(current.locator(".reveal-card"))
+        if screen is FULL_HD:
+            expect(earlier.first).to_be_visible()
+            expect(earlier.first).to_contain_text(says["need_heard"])
         assert all(newest > font_px(card) for card in earlier.all()), "the newest is largest"
-        assert_readable(display, "second-reveal")
+        assert_readable(display, shots, "second-reveal")
 
         # Leo's turn is not shared: the room sees that calmly, and nothing of what he wrote.
         therapist.do("skip", {"participant_id": leo.view()["you"]["id"]})
         expect(current).to_contain_text("Leo")
-        expect(current).to_contain_text("Not shared this time")
+        expect(current).to_contain_text(says["not_shared"])
         expect(current).not_to_contain_text("LEOSECRET")
-        expect(display.locator("#earlier-cards .reveal-card:visible")).to_have_count(2)
-        assert_readable(display, "not-shared")
+        # Both earlier cards fit beside it at 1080p; at 720p the older steps aside.
+        shown = 2 if screen is FULL_HD else 1
+        expect(display.locator("#earlier-cards .reveal-card:visible")).to_have_count(shown)
+        assert_readable(display, shots, "not-shared")
 
         # The needs more than one person named.
         therapist.do("reveal_shared_ground")
-        shared = display.locator("#display-shared")
-        expect(shared).to_contain_text("respect")
-        assert_readable(display, "shared-ground")
+        expect(display.locator("#display-shared")).to_contain_text(says["shared_need"])
+        assert_readable(display, shots, "shared-ground")
 
         # Step two: a request, and the reply to it.
         therapist.do("open_step")
-        expect(display.locator("#display-title")).to_have_text("One thing to ask")
+        expect(display.locator("#display-title")).to_have_text(title["one-request"])
         sam.do("submit_answer", {"needs": ["space"], "request": "Would you knock first?"})
         dana.do("submit_answer", {"needs": ["trust"], "request": "Would you text me?"})
         therapist.do("reveal")
         expect(current).to_contain_text("Would you knock first?")
-        expect(current).to_contain_text("Dana is writing a reply")
-        assert_readable(display, "reply-writing")
+        expect(current).to_contain_text(says["writing_reply"])
+        assert_readable(display, shots, "reply-writing")
         dana.do(
             "submit_follow_up",
             {"text": "If you'll answer when I knock.", "verdict": "yes_if"},
         )
         therapist.do("reveal_follow_up")
-        expect(current).to_contain_text("Dana answers the request")
-        expect(current).to_contain_text("Yes, if…")
+        expect(current).to_contain_text(says["reply_by"])
+        expect(current).to_contain_text(says["yes_if"])
         expect(current).to_contain_text("If you'll answer when I knock.")
-        assert_readable(display, "reply")
+        assert_readable(display, shots, "reply")
 
         # Someone asked for a break: the room pauses, calmly.
         therapist.do("pause")
         expect(display.locator("#display-paused")).to_be_visible()
-        assert_readable(display, "paused")
+        assert_readable(display, shots, "paused")
         therapist.do("resume")
         expect(current).to_contain_text("Would you knock first?")
 
         therapist.do("end")
         expect(display.locator("#display-ended")).to_be_visible()
-        assert_readable(display, "ended")
+        assert_readable(display, shots, "ended")
         wire.assert_never("LEOSECRET")
     finally:
         for client in (therapist, *phones.values()):

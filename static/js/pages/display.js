@@ -27,8 +27,10 @@ const el = {
 const banner = connectionBanner(el.banner);
 fillTexts(root, t);
 const regions = new Map();
-// The newest card's smaller type sizes, tried in turn when it is too long for the screen.
-const DENSER = ["is-dense", "is-denser"];
+// The newest card's tighter layouts, tried in turn when it is too long for the screen: smaller
+// type, then the reflect-back or reply beside the answer instead of under it.
+const FIT_LEVELS = [["is-dense"], ["is-denser"], ["is-split", "is-dense"], ["is-split", "is-denser"]];
+const FIT_CLASSES = ["is-dense", "is-denser", "is-split"];
 
 function renderOnce(region, value, build) {
   const key = signature(value);
@@ -140,8 +142,6 @@ function renderCards(v) {
   if (sharing) renderOnce(el.shared, [v.shared_ground], () => sharedGroundCard(t, v.shared_ground, { heading: "h2" }));
   show(el.current, Boolean(newest));
   if (newest) renderOnce(el.current, [newest], () => turnCard(t, newest, { heading: "h2", current: true }));
-  show(el.earlier, earlier.length > 0);
-  el.stage.classList.toggle("has-earlier", earlier.length > 0);
   renderOnce(el.earlier, [earlier], () => [
     h("h2", { class: "visually-hidden", text: t("sharedSoFar") }),
     earlier.map((turn) => turnCard(t, turn, { heading: "h3" })).reverse(),
@@ -159,22 +159,44 @@ function announceReveal(v, previous) {
 
 /**
  * A TV has nobody to scroll it. When the newest card is too long for the screen its type
- * steps down (never under 28 px); when the earlier cards are, the oldest step aside.
+ * steps down; if it is still too long, the earlier cards step aside to give it the whole
+ * width. When the earlier cards are too many, the oldest step aside. Type never goes under
+ * 28 px (display.css).
  */
 function fitToScreen() {
   const card = el.current.querySelector(".reveal-card");
   const earlier = [...el.earlier.querySelectorAll(".reveal-card")];
   for (const old of earlier) old.hidden = false;
-  if (card) card.classList.remove(...DENSER);
-  const page = document.querySelector("main");
-  const limit = window.innerHeight - parseFloat(getComputedStyle(page).paddingBottom);
-  const overflows = (region) => region.getBoundingClientRect().bottom > limit + 0.5;
-  for (const level of DENSER) {
-    if (!card || !overflows(el.current)) break;
-    card.classList.remove(...DENSER);
-    card.classList.add(level);
+  showEarlier(earlier.length > 0);
+  if (card && !fitNewest(card) && earlier.length) {
+    showEarlier(false);
+    fitNewest(card);
   }
   for (let i = earlier.length - 1; i >= 0 && overflows(el.earlier); i -= 1) earlier[i].hidden = true;
+}
+
+function showEarlier(visible) {
+  show(el.earlier, visible);
+  el.stage.classList.toggle("has-earlier", visible);
+}
+
+/** Tries the newest card's layouts, roomiest first; false when even the tightest overflows. */
+function fitNewest(card) {
+  card.classList.remove(...FIT_CLASSES);
+  const splits = Boolean(card.querySelector(".follow-up"));
+  for (const level of FIT_LEVELS) {
+    if (!overflows(el.current)) return true;
+    if (level.includes("is-split") && !splits) break;
+    card.classList.remove(...FIT_CLASSES);
+    card.classList.add(...level);
+  }
+  return !overflows(el.current);
+}
+
+function overflows(region) {
+  const page = document.querySelector("main");
+  const limit = window.innerHeight - parseFloat(getComputedStyle(page).paddingBottom);
+  return region.getBoundingClientRect().bottom > limit + 0.5;
 }
 
 window.addEventListener("resize", () => {
