@@ -323,6 +323,13 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         expect(current).to_contain_text("If you'll answer when I knock.")
         assert_readable(display, shots, "reply")
 
+        # The TV's network drops for a moment: a calm line says so, as readable as the rest.
+        room.set_offline(True)
+        expect(display.locator("#connection")).to_be_visible()
+        assert_readable(display, shots, "reconnecting")
+        room.set_offline(False)
+        expect(display.locator("#connection")).to_be_hidden()
+
         # Someone asked for a break: the room pauses, calmly.
         therapist.do("pause")
         expect(display.locator("#display-paused")).to_be_visible()
