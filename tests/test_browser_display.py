@@ -1,6 +1,7 @@
-"""The room display in a real Chromium on a 1920x1080 screen, read as a family reads a TV from
-the sofa: a whole session told state by state, each scanned with axe (contrast included),
-measured for the size of every word, checked to fit the screen, and photographed."""
+"""The room display in a real Chromium, read as a family reads a TV from the sofa: a whole
+session told state by state on a 1920x1080 screen in English and a 1280x720 one in Spanish,
+each state scanned with axe (contrast included), measured for the size of every word, checked
+to fit the screen without scrolling, and photographed into tests/artifacts/."""
 
 from __future__ import annotations
 
