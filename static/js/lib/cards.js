@@ -50,22 +50,32 @@ export function answerBody(t, answer, { headingLevel = "h4" } = {}) {
 }
 
 /**
+ * A turn whose answer the family does not see. A skipped turn, a pass and a therapist-only
+ * answer all arrive as one outcome, so that nobody can tell which it was; "skipped" is the
+ * older name of the same thing.
+ */
+export function isNotShared(turn) {
+  return turn.outcome === "not_shared" || turn.outcome === "skipped";
+}
+
+/**
  * One turn as the family sees it. `me` is the viewer's participant id (or null); the card
  * never shows more than the view holds, and the view holds only what this viewer may see.
  */
 export function turnCard(t, turn, { me = null, heading = "h3", current = false } = {}) {
   const speaker = turn.speaker;
   const isMe = me && speaker.id === me;
+  const notShared = isNotShared(turn);
   const title = h(heading, { class: "card-title" },
     isMe ? `${speaker.name} (${t("you")})` : speaker.name,
     " ",
     h("span", { class: "role", text: roleLabel(t, speaker.role) }));
   const card = h("article", {
-    class: `reveal-card${current ? " is-current" : ""}${turn.outcome === "skipped" ? " is-skipped" : ""}`,
+    class: `reveal-card${current ? " is-current" : ""}${notShared ? " is-not-shared" : ""}`,
     "data-speaker": speaker.id,
   }, title);
-  if (turn.outcome === "skipped") {
-    card.appendChild(h("p", { class: "muted", text: t("passed", { name: speaker.name }) }));
+  if (notShared) {
+    card.appendChild(h("p", { class: "muted", text: t("notShared") }));
     return card;
   }
   if (turn.answer) {

@@ -85,7 +85,7 @@ const en = {
   sharingNow: "Sharing now",
   nothingSharedYet: "Nothing has been shared yet.",
   cardOf: "{name}",
-  passed: "{name} will share another time.",
+  notShared: "Not shared this time.",
   feelsLabel: "feels",
   needsLabel: "needs",
   newReveal: "{name}'s answer is now shared.",
@@ -208,6 +208,8 @@ const en = {
   arrived: "Here now",
   answering: "Answering",
   displayWaiting: "We'll begin in a moment.",
+  displayEndedLead: "Thank you for being here together.",
+  agendaPart: "Part {part} of {parts}",
 };
 
 const es = {
@@ -291,7 +293,7 @@ const es = {
   sharingNow: "Se comparte ahora",
   nothingSharedYet: "Todavía no se ha compartido nada.",
   cardOf: "{name}",
-  passed: "{name} compartirá en otro momento.",
+  notShared: "No se compartió esta vez.",
   feelsLabel: "siente",
   needsLabel: "necesita",
   newReveal: "Ya se ha compartido la respuesta de {name}.",
@@ -410,6 +412,8 @@ const es = {
   arrived: "Ya están aquí",
   answering: "Respondiendo",
   displayWaiting: "Empezaremos en un momento.",
+  displayEndedLead: "Gracias por estar aquí en familia.",
+  agendaPart: "Parte {part} de {parts}",
 };
 
 // Refusals the screens explain in their own words; other codes show the server's sentence.

@@ -1,5 +1,6 @@
 // The room display: the join QR and who has arrived, then each revealed card in large type,
-// the reflect-back and the shared ground. It only ever receives what has been revealed.
+// the reflect-back and the shared ground, all on one screen read from across the room. It only
+// ever receives what has been revealed.
 import { h, replaceContent, show, fillTexts } from "../lib/dom.js";
 import { strings } from "../lib/strings.js";
 import { openLive, connectionBanner } from "../lib/live.js";
@@ -15,6 +16,7 @@ const el = {
   arrived: $("arrived"),
   stage: $("display-stage"),
   title: $("display-title"),
+  agenda: $("display-agenda"),
   answering: $("answering"),
   current: $("current-card"),
   shared: $("display-shared"),
@@ -25,6 +27,10 @@ const el = {
 const banner = connectionBanner(el.banner);
 fillTexts(root, t);
 const regions = new Map();
+// The newest card's tighter layouts, tried in turn when it is too long for the screen: smaller
+// type, then the reflect-back or reply beside the answer instead of under it.
+const FIT_LEVELS = [["is-dense"], ["is-denser"], ["is-split", "is-dense"], ["is-split", "is-denser"]];
+const FIT_CLASSES = ["is-dense", "is-denser", "is-split"];
 
 function renderOnce(region, value, build) {
   const key = signature(value);
@@ -58,13 +64,14 @@ openLive({
   },
 });
 
-function peopleList(people, mark) {
+/** Names as large pills; `status` says in words what the mark shows (for screen readers). */
+function peopleList(people, { on, status }) {
   return h("ul", { class: "display-people" }, people.map((p) => {
-    const on = mark(p);
-    return h("li", { class: on ? "is-on" : "" },
-      h("span", { class: "mark", "aria-hidden": "true", text: on ? "✓" : "·" }),
+    const isOn = on(p);
+    return h("li", { class: isOn ? "is-on" : "" },
+      h("span", { class: "mark", "aria-hidden": "true", text: isOn ? "✓" : "○" }),
       h("span", { text: p.name }),
-      h("span", { class: "visually-hidden", text: ` (${roleLabel(t, p.role)})` }));
+      h("span", { class: "visually-hidden", text: ` (${roleLabel(t, p.role)}${status ? `, ${status(p)}` : ""})` }));
   }));
 }
 
@@ -79,38 +86,119 @@ function render(v, previous) {
   }
   if (v.session.phase === "lobby" || !v.step) {
     showOnly(el.lobby);
-    const here = v.people.filter((p) => p.connected);
-    renderOnce(el.arrived, [here.map((p) => [p.id, p.name, p.role])], () => [
-      h("h2", { text: t("arrived") }),
-      here.length ? peopleList(here, () => true) : h("p", { class: "muted", text: t("displayWaiting") }),
-    ]);
+    renderArrived(v);
     return;
   }
   showOnly(el.stage);
+  renderHead(v);
+  renderAnswering(v);
+  renderCards(v);
+  announceReveal(v, previous);
+  fitToScreen();
+}
+
+function renderArrived(v) {
+  const here = v.people.filter((p) => p.connected);
+  renderOnce(el.arrived, [here.map((p) => [p.id, p.name, p.role])], () => [
+    h("h2", { text: t("arrived") }),
+    here.length ? peopleList(here, { on: () => true }) : h("p", { class: "muted", text: t("displayWaiting") }),
+  ]);
+}
+
+/** The step's title and, when the session is an agenda, where in it we are. */
+function renderHead(v) {
+  el.title.textContent = v.step.title;
+  const agenda = v.session.agenda;
+  show(el.agenda, Boolean(agenda));
+  el.agenda.textContent = agenda ? t("agendaPart", { part: agenda.part, parts: agenda.parts }) : "";
+}
+
+/** Who has answered, never what: shown until the first turn is shared. */
+function renderAnswering(v) {
   const step = v.step;
-  el.title.textContent = step.title;
-  const collecting = v.session.phase === "collecting";
+  const waiting = v.session.phase === "collecting" || v.turns.length === 0;
+  show(el.answering, waiting);
+  if (!waiting) return;
   const answering = v.people.filter((p) => step.answered_by.includes(p.role));
-  show(el.answering, collecting);
-  if (collecting) {
-    renderOnce(el.answering, [answering.map((p) => [p.id, p.name, p.answered])], () => [
-      h("h2", { text: t("answering") }),
-      peopleList(answering, (p) => p.answered),
-    ]);
-  }
+  renderOnce(el.answering, [answering.map((p) => [p.id, p.name, p.role, p.answered])], () => [
+    h("h2", { text: t("answering") }),
+    peopleList(answering, {
+      on: (p) => p.answered,
+      status: (p) => (p.answered ? t("answered") : t("notYetAnswered")),
+    }),
+  ]);
+}
+
+/**
+ * The newest thing shared is the largest: the latest turn, or the shared ground once it is
+ * shown. The answers shared before it sit beside it, newest first.
+ */
+function renderCards(v) {
   const turns = v.turns;
-  const current = turns.length ? turns[turns.length - 1] : null;
-  show(el.current, Boolean(current));
-  if (current) {
-    renderOnce(el.current, [current], () => turnCard(t, current, { heading: "h2", current: true }));
-  }
-  show(el.shared, Boolean(v.shared_ground));
-  if (v.shared_ground) renderOnce(el.shared, [v.shared_ground], () => sharedGroundCard(t, v.shared_ground, { heading: "h2" }));
-  const earlier = turns.slice(0, -1).filter((turn) => turn.outcome === "revealed");
-  show(el.earlier, earlier.length > 0);
-  renderOnce(el.earlier, [earlier], () => earlier.map((turn) => turnCard(t, turn, { heading: "h3" })).reverse());
-  const before = previous && previous.step && previous.step.index === step.index ? previous.turns.length : 0;
+  const sharing = Boolean(v.shared_ground);
+  const newest = !sharing && turns.length ? turns[turns.length - 1] : null;
+  const earlier = (newest ? turns.slice(0, -1) : turns).filter((turn) => turn.outcome === "revealed");
+  show(el.shared, sharing);
+  if (sharing) renderOnce(el.shared, [v.shared_ground], () => sharedGroundCard(t, v.shared_ground, { heading: "h2" }));
+  show(el.current, Boolean(newest));
+  if (newest) renderOnce(el.current, [newest], () => turnCard(t, newest, { heading: "h2", current: true }));
+  renderOnce(el.earlier, [earlier], () => [
+    h("h2", { class: "visually-hidden", text: t("sharedSoFar") }),
+    earlier.map((turn) => turnCard(t, turn, { heading: "h3" })).reverse(),
+  ]);
+}
+
+function announceReveal(v, previous) {
+  const turns = v.turns;
+  const before = previous && previous.step && previous.step.index === v.step.index ? previous.turns.length : 0;
+  const current = turns[turns.length - 1];
   if (turns.length > before && current.outcome === "revealed") {
     el.announcer.textContent = t("newReveal", { name: current.speaker.name });
   }
 }
+
+/**
+ * A TV has nobody to scroll it. When the newest card is too long for the screen its type
+ * steps down; if it is still too long, the earlier cards step aside to give it the whole
+ * width. When the earlier cards are too many, the oldest step aside. Type never goes under
+ * 28 px (display.css).
+ */
+function fitToScreen() {
+  const card = el.current.querySelector(".reveal-card");
+  const earlier = [...el.earlier.querySelectorAll(".reveal-card")];
+  for (const old of earlier) old.hidden = false;
+  showEarlier(earlier.length > 0);
+  if (card && !fitNewest(card) && earlier.length) {
+    showEarlier(false);
+    fitNewest(card);
+  }
+  for (let i = earlier.length - 1; i >= 0 && overflows(el.earlier); i -= 1) earlier[i].hidden = true;
+}
+
+function showEarlier(visible) {
+  show(el.earlier, visible);
+  el.stage.classList.toggle("has-earlier", visible);
+}
+
+/** Tries the newest card's layouts, roomiest first; false when even the tightest overflows. */
+function fitNewest(card) {
+  card.classList.remove(...FIT_CLASSES);
+  const splits = Boolean(card.querySelector(".follow-up"));
+  for (const level of FIT_LEVELS) {
+    if (!overflows(el.current)) return true;
+    if (level.includes("is-split") && !splits) break;
+    card.classList.remove(...FIT_CLASSES);
+    card.classList.add(...level);
+  }
+  return !overflows(el.current);
+}
+
+function overflows(region) {
+  const page = document.querySelector("main");
+  const limit = window.innerHeight - parseFloat(getComputedStyle(page).paddingBottom);
+  return region.getBoundingClientRect().bottom > limit + 0.5;
+}
+
+window.addEventListener("resize", () => {
+  if (view && !el.stage.hidden) fitToScreen();
+});
