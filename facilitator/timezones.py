@@ -33,14 +33,13 @@ _PLACE_AREAS = frozenset(
 
 @functools.cache
 def offered_time_zones() -> frozenset[str]:
-    """The IANA zones on offer: this machine's time zone database, as Flask-Babel can use it."""
-    # Flask-Babel converts with pytz, whose own copy of the database may lag the system's.
+    """The IANA zones on offer: this machine's time zone database, one name per place, as
+    Flask-Babel can use it."""
     names = zoneinfo.available_timezones() or set(pytz.common_timezones)
-    places = {
-        name
-        for name in names
-        if name.split("/", 1)[0] in _PLACE_AREAS and name in pytz.all_timezones_set
-    }
+    # pytz's common zones leave out the old names of a place ("Asia/Chongqing" for Shanghai),
+    # and Flask-Babel converts with pytz, whose own copy of the database may lag the system's.
+    common = frozenset(pytz.common_timezones)
+    places = {name for name in names if name.split("/", 1)[0] in _PLACE_AREAS and name in common}
     return frozenset(places | {UTC})
 
 

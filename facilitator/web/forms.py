@@ -111,9 +111,7 @@ def _crisis_info_field(label: str) -> TextAreaField:
         validators=[
             Length(
                 max=CRISIS_INFO_MAX_LENGTH,
-                message=_l(
-                    "Please keep it under %(max)d characters.", max=CRISIS_INFO_MAX_LENGTH
-                ),
+                message=_l("Please keep it under %(max)d characters.", max=CRISIS_INFO_MAX_LENGTH),
             ),
             plain_text,
         ],
