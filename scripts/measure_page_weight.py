@@ -36,7 +36,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "page_weight.json"
 PAGE_KINDS = {"document", "stylesheet", "script"}
 
 
-def join_over_http(server: LiveServer, join_code: str) -> requests.Session:
+def join_over_http(server: LiveServer, join_code: str, language: str = "en") -> requests.Session:
     """Join as a new person through the real join form; the session cookie holds the token."""
     http = requests.Session()
     form = http.get(f"{server.url}/join/{join_code}", timeout=10).text
@@ -50,7 +50,7 @@ def join_over_http(server: LiveServer, join_code: str) -> requests.Session:
             "member": "new",
             "name": "Sam",
             "role": "adolescent",
-            "language": "en",
+            "language": language,
         },
         allow_redirects=False,
         timeout=10,

@@ -1,0 +1,145 @@
+"""The phone's help screen in a real Chromium: it opens with the network off, shows the clinic's
+crisis information in the phone's language, works from the keyboard, and is accessible."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from facilitator import create_app
+from facilitator.extensions import db
+from facilitator.store.models import Therapist
+from scripts.measure_page_weight import join_over_http
+from tests.browser_helpers import (
+    PHONE,
+    assert_accessible,
+    horizontal_overflow,
+    screenshot,
+    small_touch_targets,
+)
+from tests.live_server import LiveServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
+CLINIC_EN = "Call the Rivera clinic: 555 0100 (8 am to 8 pm).\nAt night or at weekends: 911."
+DEFAULT_ES = "Si tú u otra persona están en peligro ahora mismo"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("help")
+    live = LiveServer(workdir, f"sqlite:///{workdir / 'live.sqlite3'}")
+    live.prepare()
+    set_crisis_info(live, {"en": CLINIC_EN})
+    live.start()
+    yield live
+    live.stop()
+
+
+def set_crisis_info(server: LiveServer, crisis_info: dict[str, str]) -> None:
+    """As the therapist would from their account page."""
+    app = create_app(server.app_config())
+    with app.app_context():
+        therapist = db.session.query(Therapist).filter_by(email="rivera@clinic.test").one()
+        therapist.crisis_info = crisis_info
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def joined_phone(browser, server: LiveServer, language: str):
+    """A phone that joined a new session through the join form, on its session page."""
+    keys = server.open_session(family_members=[("Dana", "parent")])
+    http = join_over_http(server, keys["join_code"].replace("-", ""), language=language)
+    context = browser.new_context(**SMALL_PHONE)
+    context.add_cookies(
+        [{"name": c.name, "value": c.value, "url": server.url} for c in http.cookies]
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/s/{keys['id']}")
+    expect(page.locator("#lobby")).to_be_visible()
+    return context, page
+
+
+def test_the_help_screen_opens_with_the_network_off(server, browser):
+    context, page = joined_phone(browser, server, "en")
+    help_button = page.get_by_role("button", name="Help", exact=True)
+    expect(help_button).to_be_visible()
+    dialog = page.get_by_role("dialog", name="If you need help")
+    expect(dialog).to_be_hidden()
+
+    # The network drops; the phone says so, and the help still opens, asking nothing of anyone.
+    context.set_offline(True)
+    expect(page.locator("#connection")).to_contain_text("Reconnecting")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    # From the keyboard: focus moves into the dialog, to its title.
+    help_button.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="If you need help")).to_be_focused()
+    crisis = dialog.locator(".crisis-info:visible")
+    expect(crisis).to_have_text(CLINIC_EN)
+    assert "\n" in crisis.inner_text(), "the therapist's line breaks are kept"
+    expect(dialog).to_contain_text("Only you see this screen.")
+    page.keyboard.press("Tab")
+    close = dialog.get_by_role("button", name="Close")
+    expect(close).to_be_focused()
+    box = close.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 280
+    # The page behind is out of reach (inert): Tab goes round the dialog and the browser's own
+    # controls, never to a button of the page behind it.
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert page.evaluate(
+            "document.activeElement === document.body || "
+            "document.activeElement.closest('dialog') !== null"
+        ), "focus reached the page behind the help screen"
+    assert horizontal_overflow(page) == 0
+    assert_accessible(page, "the help screen, offline")
+    screenshot(page, "help-screen-offline-360")
+
+    # Escape closes it and focus goes back to the Help button.
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(help_button).to_be_focused()
+
+    # By touch: open, then the big Close button.
+    help_button.tap()
+    expect(dialog).to_be_visible()
+    close.tap()
+    expect(dialog).to_be_hidden()
+    expect(help_button).to_be_focused()
+    assert requests == [], "opening the help screen sent nothing"
+
+    context.set_offline(False)
+    expect(page.locator("#connection")).to_be_hidden(timeout=15000)
+    assert small_touch_targets(page) == []
+    assert_accessible(page, "the phone with its Help button")
+    screenshot(page, "help-button-360")
+    context.close()
+
+
+def test_the_help_screen_follows_the_phones_language(server, browser):
+    context, page = joined_phone(browser, server, "es")
+    page.get_by_role("button", name="Ayuda", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Si necesitas ayuda")
+    expect(dialog).to_be_visible()
+    # The therapist wrote only in English: the Spanish default, then their words.
+    expect(dialog.locator(".crisis-info:visible").first).to_contain_text(DEFAULT_ES)
+    expect(dialog).to_contain_text("Tu terapeuta también escribió:")
+    expect(dialog.locator('.crisis-info[lang="en"]')).to_have_text(CLINIC_EN)
+    screenshot(page, "help-screen-es-360")
+    dialog.get_by_role("button", name="Cerrar").click()
+
+    # Switched to English mid-session, the help screen is in English at once, offline too.
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    context.set_offline(True)
+    page.get_by_role("button", name="Help", exact=True).click()
+    dialog = page.get_by_role("dialog", name="If you need help")
+    expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
+    expect(page.get_by_text("Si necesitas ayuda")).to_be_hidden()
+    context.close()
