@@ -7,8 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from facilitator import create_app
+from facilitator.domain import session as domain
 from facilitator.extensions import db
+from facilitator.store import live as store
 from facilitator.store.models import Therapist
+from facilitator.web.forms import CRISIS_INFO_MAX_LENGTH
 from scripts.measure_page_weight import join_over_http
 from tests.browser_helpers import (
     PHONE,
@@ -21,6 +24,7 @@ from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
+page_of_session: dict[str, str] = {}
 SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
 CLINIC_EN = "Call the Rivera clinic: 555 0100 (8 am to 8 pm).\nAt night or at weekends: 911."
 DEFAULT_ES = "Si tú u otra persona están en peligro ahora mismo"
@@ -48,9 +52,19 @@ def set_crisis_info(server: LiveServer, crisis_info: dict[str, str]) -> None:
         db.engine.dispose()
 
 
+def pause(server: LiveServer, session_id: str) -> None:
+    """The therapist pauses the room (straight in the database: the phone reloads to see it)."""
+    app = create_app(server.app_config())
+    with app.app_context():
+        store.apply(session_id, domain.THERAPIST, domain.Pause())
+        db.session.remove()
+        db.engine.dispose()
+
+
 def joined_phone(browser, server: LiveServer, language: str):
     """A phone that joined a new session through the join form, on its session page."""
     keys = server.open_session(family_members=[("Dana", "parent")])
+    page_of_session[language] = keys["id"]
     http = join_over_http(server, keys["join_code"].replace("-", ""), language=language)
     context = browser.new_context(**SMALL_PHONE)
     context.add_cookies(
@@ -143,3 +157,35 @@ def test_the_help_screen_follows_the_phones_language(server, browser):
     expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
     expect(page.get_by_text("Si necesitas ayuda")).to_be_hidden()
     context.close()
+
+
+def test_the_longest_crisis_information_keeps_close_in_reach_even_in_a_pause(server, browser):
+    paragraph = "Call the clinic on 555 0100, or the helpline on 555 0199, day or night.\n\n"
+    longest = (paragraph * 20)[: CRISIS_INFO_MAX_LENGTH - 3].strip() + " END"
+    set_crisis_info(server, {"en": longest})
+    try:
+        context, page = joined_phone(browser, server, "en")
+        # The room is paused: "I need a break" goes, Help stays.
+        pause(server, page_of_session["en"])
+        page.reload()
+        expect(page.locator("#paused")).to_be_visible()
+        expect(page.locator("#break-button")).to_be_hidden()
+        screenshot(page, "help-button-paused-360")
+        page.get_by_role("button", name="Help", exact=True).tap()
+        dialog = page.get_by_role("dialog", name="If you need help")
+        close = dialog.get_by_role("button", name="Close")
+        expect(close).to_be_in_viewport()
+        screenshot(page, "help-screen-longest-360")
+        # The text scrolls inside the dialog, and scrolled to its end it is all above Close.
+        assert dialog.evaluate("d => d.scrollHeight > d.clientHeight")
+        dialog.evaluate("d => { d.scrollTop = d.scrollHeight; }")
+        expect(close).to_be_in_viewport()
+        text_bottom = dialog.locator(".crisis-info:visible").bounding_box()
+        assert text_bottom["y"] + text_bottom["height"] <= close.bounding_box()["y"]
+        screenshot(page, "help-screen-longest-end-360")
+        assert horizontal_overflow(page) == 0
+        close.tap()
+        expect(dialog).to_be_hidden()
+        context.close()
+    finally:
+        set_crisis_info(server, {"en": CLINIC_EN})
