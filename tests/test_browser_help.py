@@ -61,7 +61,7 @@ def pause(server: LiveServer, session_id: str) -> None:
         db.engine.dispose()
 
 
-def joined_phone(browser, server: LiveServer, language: str):
+def joined_phone(browser, server: LiveServer, language: str, init_script: str = ""):
     """A phone that joined a new session through the join form, on its session page."""
     keys = server.open_session(family_members=[("Dana", "parent")])
     page_of_session[language] = keys["id"]
@@ -70,6 +70,8 @@ def joined_phone(browser, server: LiveServer, language: str):
     context.add_cookies(
         [{"name": c.name, "value": c.value, "url": server.url} for c in http.cookies]
     )
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.goto(f"{server.url}/s/{keys['id']}")
     expect(page.locator("#lobby")).to_be_visible()
@@ -189,3 +191,28 @@ def test_the_longest_crisis_information_keeps_close_in_reach_even_in_a_pause(ser
         context.close()
     finally:
         set_crisis_info(server, {"en": CLINIC_EN})
+
+
+def test_a_browser_without_dialogs_still_opens_and_closes_the_help_screen(server, browser):
+    """Safari before 15.4 has no <dialog> methods: the help screen opens all the same."""
+    older_browser = (
+        "delete HTMLDialogElement.prototype.showModal; delete HTMLDialogElement.prototype.close;"
+    )
+    context, page = joined_phone(browser, server, "en", init_script=older_browser)
+    assert page.evaluate("typeof document.createElement('dialog').showModal") == "undefined"
+    help_button = page.get_by_role("button", name="Help", exact=True)
+    help_button.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#help-screen")
+    expect(dialog).to_be_in_viewport()
+    expect(dialog.get_by_role("heading", name="If you need help")).to_be_focused()
+    expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
+    screenshot(page, "help-screen-without-dialog-360")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(help_button).to_be_focused()
+    help_button.tap()
+    dialog.get_by_role("button", name="Close").tap()
+    expect(dialog).to_be_hidden()
+    expect(help_button).to_be_focused()
+    context.close()
