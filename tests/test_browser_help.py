@@ -14,10 +14,12 @@ from facilitator.store.models import Therapist
 from facilitator.web.forms import CRISIS_INFO_MAX_LENGTH
 from scripts.measure_page_weight import join_over_http
 from tests.browser_helpers import (
+    LAPTOP,
     PHONE,
     assert_accessible,
     horizontal_overflow,
     screenshot,
+    sign_in,
     small_touch_targets,
 )
 from tests.live_server import LiveServer
@@ -215,4 +217,43 @@ def test_a_browser_without_dialogs_still_opens_and_closes_the_help_screen(server
     dialog.get_by_role("button", name="Close").tap()
     expect(dialog).to_be_hidden()
     expect(help_button).to_be_focused()
+    context.close()
+
+
+def test_a_rehearsal_stand_ins_phone_has_the_help_screen(server, browser):
+    context = browser.new_context(**{**LAPTOP, "viewport": {"width": 1600, "height": 1000}})
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/exercises")
+    page.get_by_role("button", name="Rehearse").first.click()
+    alex = page.frame_locator("figure:has(figcaption:has-text('Alex (stand-in)')) iframe")
+    expect(alex.get_by_role("heading", name="Welcome, Alex (stand-in)")).to_be_visible()
+    alex.get_by_role("button", name="Help", exact=True).click()
+    dialog = alex.get_by_role("dialog", name="If you need help")
+    expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
+    screenshot(page, "help-screen-rehearsal")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    context.close()
+
+
+def test_the_therapist_writes_the_crisis_information_on_the_account_page(server, browser):
+    context = browser.new_context(**SMALL_PHONE)
+    page = context.new_page()
+    sign_in(page, server.url)
+    page.goto(f"{server.url}/account")
+    settings = page.locator("#settings")
+    settings.get_by_label("Time zone").select_option(label="Mexico (Mexico City)")
+    spanish = settings.get_by_label("In Spanish")
+    spanish.fill("Llama a la clínica: 555 0100.\nDe noche: 911.")
+    assert_accessible(page, "the account page")
+    assert small_touch_targets(page) == []
+    assert horizontal_overflow(page) == 0
+    settings.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_have_text("Saved.")
+    expect(settings.get_by_label("Time zone")).to_have_value("America/Mexico_City")
+    expect(spanish).to_have_value("Llama a la clínica: 555 0100.\nDe noche: 911.")
+    expect(settings.get_by_label("In English")).to_have_value(CLINIC_EN)
+    screenshot(page, "account-settings-360", full_page=True)
+    set_crisis_info(server, {"en": CLINIC_EN})
     context.close()
