@@ -16,7 +16,7 @@ from facilitator.config import PROJECT_ROOT
 from facilitator.domain import session as domain
 from facilitator.extensions import db
 from facilitator.store import live as store
-from facilitator.store.models import Family, FamilyMember, LiveSession, SessionEvent, Therapist
+from facilitator.store.models import LiveSession, SessionEvent, Therapist
 from facilitator.timezones import server_time_zone, time_zone_choices
 from facilitator.web.forms import CRISIS_INFO_MAX_LENGTH
 from tests.conftest import make_therapist
@@ -189,15 +189,6 @@ def test_the_default_zone_is_the_servers_own(monkeypatch, tz, expected):
 
 
 # --- Times in the therapist's zone -------------------------------------------------------------
-
-
-@pytest.fixture
-def family(app, therapist) -> Family:
-    family = Family(therapist_id=therapist.id, name="García family")
-    family.members = [FamilyMember(display_name="Ana", role="adolescent")]
-    db.session.add(family)
-    db.session.commit()
-    return family
 
 
 def session_held_at(therapist, family, opened: datetime, ended: datetime) -> LiveSession:

@@ -22,7 +22,7 @@ from facilitator.domain.exercises import (
 )
 from facilitator.extensions import db
 from facilitator.store import live as store
-from facilitator.store.models import CustomExercise, Family, FamilyMember, LiveSession
+from facilitator.store.models import CustomExercise, LiveSession
 from tests.conftest import sign_in
 
 # --- reading and filling the editor's form as a browser would ---------------------------------
@@ -528,15 +528,6 @@ def test_import_without_a_file_asks_for_one(therapist_client):
 
 
 # --- sessions keep the exercise they started with ----------------------------------------------
-
-
-@pytest.fixture
-def family(app, therapist) -> Family:
-    family = Family(therapist_id=therapist.id, name="García family")
-    family.members = [FamilyMember(display_name="Ana", role="adolescent")]
-    db.session.add(family)
-    db.session.commit()
-    return family
 
 
 def test_the_start_session_page_offers_the_therapists_own_exercises(
