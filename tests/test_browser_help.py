@@ -142,6 +142,7 @@ def test_the_help_screen_opens_with_the_network_off(server, browser):
 
 def test_the_help_screen_follows_the_phones_language(server, browser):
     context, page = joined_phone(browser, server, "es")
+    screenshot(page, "help-button-es-360")
     page.get_by_role("button", name="Ayuda", exact=True).click()
     dialog = page.get_by_role("dialog", name="Si necesitas ayuda")
     expect(dialog).to_be_visible()
