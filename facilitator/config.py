@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from facilitator.timezones import is_offered, server_time_zone
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("FACILITATOR_INSTANCE", PROJECT_ROOT / "instance"))
 
@@ -66,4 +68,7 @@ class Config:
         # Ended sessions are deleted automatically after this many days.
         self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
         self.BABEL_DEFAULT_LOCALE = "en"
+        # Times are shown in each therapist's own zone; this one until they choose.
+        zone = os.environ.get("DEFAULT_TIME_ZONE", "")
+        self.BABEL_DEFAULT_TIMEZONE = zone if is_offered(zone) else server_time_zone()
         self.BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")

@@ -1,15 +1,18 @@
-"""Which language each page is in: an explicit choice, then the account, then the browser."""
+"""Which language each page is in (an explicit choice, then the account, then the browser), and
+in which time zone its times are shown (the therapist's own)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, has_request_context, request, url_for
-from flask_babel import get_locale, refresh
+from flask_babel import format_datetime, get_locale, get_timezone, refresh
 from flask_login import current_user
 
 from facilitator.domain.common import DEFAULT_LANGUAGE, LANGUAGES
 from facilitator.extensions import babel
+from facilitator.timezones import is_offered, time_zone_label
 
 LANGUAGE_COOKIE = "lang"
 LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -30,6 +33,30 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def select_timezone() -> str | None:
+    """The signed-in therapist's zone; None falls back to BABEL_DEFAULT_TIMEZONE."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        zone = current_user.time_zone
+        return zone if is_offered(zone) else None
+    return None
+
+
+def format_when(moment: datetime) -> str:
+    """A stored (naive UTC) time as the reader reads it: date and hour, in their zone and
+    language, e.g. "Dec 1, 2026, 8:05 AM" or "1 dic 2026, 8:05"."""
+    locale = get_locale()
+    # The language's own way of joining a medium date and a short time.
+    pattern = locale.datetime_formats["medium"].format(
+        locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
+    )
+    return format_datetime(moment, pattern)
+
+
+def time_zone_name() -> str:
+    """The zone this page's times are in, as people say it, e.g. "Mexico (Mexico City)"."""
+    return time_zone_label(get_timezone().zone, current_language())
 
 
 def current_language() -> str:
@@ -75,6 +102,7 @@ def _template_globals() -> dict[str, Any]:
         "LANGUAGES": LANGUAGES,
         "LANGUAGE_NAMES": LANGUAGE_NAMES,
         "language_url": language_url,
+        "time_zone_name": time_zone_name,
     }
 
 
@@ -85,7 +113,8 @@ def _choose_again() -> None:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.add_template_filter(format_when, "when")
     app.before_request(_choose_again)
     app.after_request(_keep_explicit_choice)
     app.context_processor(_template_globals)

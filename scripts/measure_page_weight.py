@@ -36,8 +36,8 @@ RESULTS = ROOT / "benchmarks" / "results" / "page_weight.json"
 PAGE_KINDS = {"document", "stylesheet", "script"}
 
 
-def join_over_http(server: LiveServer, join_code: str) -> requests.Session:
-    """Join as a new person through the real join form; the session cookie holds the token."""
+def join_over_http(server: LiveServer, join_code: str, language: str = "en") -> requests.Session:
+    """Ask to join through the real join form, as a new phone; the cookie holds the token."""
     http = requests.Session()
     form = http.get(f"{server.url}/join/{join_code}", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
@@ -47,10 +47,9 @@ def join_over_http(server: LiveServer, join_code: str) -> requests.Session:
         f"{server.url}/join/{join_code}",
         data={
             "csrf_token": token.group(1),
-            "member": "new",
             "name": "Sam",
             "role": "adolescent",
-            "language": "en",
+            "language": language,
         },
         allow_redirects=False,
         timeout=10,

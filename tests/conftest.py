@@ -9,7 +9,7 @@ from flask import g
 
 from facilitator import create_app
 from facilitator.extensions import db
-from facilitator.store.models import Therapist
+from facilitator.store.models import Family, FamilyMember, Therapist
 from tests.live_server import LiveServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -69,6 +69,16 @@ def therapist(app):
 @pytest.fixture
 def other_therapist(app):
     return make_therapist("okafor@clinic.test", name="Dr. Okafor")
+
+
+@pytest.fixture
+def family(app, therapist) -> Family:
+    """The therapist's family of one: Ana, an adolescent. Modules may define a larger one."""
+    family = Family(therapist_id=therapist.id, name="García family")
+    family.members = [FamilyMember(display_name="Ana", role="adolescent")]
+    db.session.add(family)
+    db.session.commit()
+    return family
 
 
 def sign_in(client, email: str, password: str = "correct horse battery"):

@@ -22,7 +22,7 @@ from facilitator.domain.exercises import (
 )
 from facilitator.extensions import db
 from facilitator.store import live as store
-from facilitator.store.models import CustomExercise, Family, FamilyMember, LiveSession
+from facilitator.store.models import CustomExercise, LiveSession
 from tests.conftest import sign_in
 
 # --- reading and filling the editor's form as a browser would ---------------------------------
@@ -750,15 +750,6 @@ def test_import_without_a_file_asks_for_one(therapist_client):
 # --- sessions keep the exercise they started with ----------------------------------------------
 
 
-@pytest.fixture
-def family(app, therapist) -> Family:
-    family = Family(therapist_id=therapist.id, name="García family")
-    family.members = [FamilyMember(display_name="Ana", role="adolescent")]
-    db.session.add(family)
-    db.session.commit()
-    return family
-
-
 def test_the_start_session_page_offers_the_therapists_own_exercises(
     app, therapist_client, custom, family, other_therapist
 ):
@@ -787,8 +778,9 @@ def test_a_running_session_keeps_the_exercise_as_it_was_when_it_started(
 
     db.session.refresh(live)
     state = store.load_state(live)
-    assert state.exercise.steps[0].prompts["parent"]["en"] == old_prompt
-    assert state.exercise.title["en"] == "Repair after a fight"
+    snapshot = state.agenda[0].exercise
+    assert snapshot.steps[0].prompts["parent"]["en"] == old_prompt
+    assert snapshot.title["en"] == "Repair after a fight"
 
     # The therapist's view of the running session still shows the prompt it started with.
     outcome = store.apply(live.id, domain.THERAPIST, domain.OpenStep(None, None))

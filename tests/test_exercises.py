@@ -815,7 +815,7 @@ def test_a_spanish_only_exercise_shows_spanish_to_an_english_reader():
     exercise = parse_exercise_file(only_in("es"))
     room = Room(exercise)
     room.join("Sam", "adolescent", "en")
-    room.therapist(domain.OpenStep())
+    room.open_step()
     seen = view_for(room.state, Viewer("participant", room.ids["Sam"]), room.vocabulary)
     assert seen["step"]["prompt"] == "¿Cómo estás?"
     assert seen["step"]["title"] == "Llegando"

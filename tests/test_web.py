@@ -540,7 +540,8 @@ def test_a_phone_asks_to_join_by_code_and_waits_to_be_let_in(app, live, family):
 
     store.apply(live.id, domain.THERAPIST, domain.Admit(asking.id, member(family, "Ana").id))
     person = participants(live)["Ana"]
-    assert (person.id, person.member_id, person.language) == (asking.id, member(family, "Ana").id, "es")
+    ana = member(family, "Ana")
+    assert (person.id, person.member_id, person.language) == (asking.id, ana.id, "es")
     # The same phone opening the link again goes straight back in: it never waits twice.
     again = phone.get(f"/join/{live.join_code}")
     assert urlsplit(again.headers["Location"]).path == f"/s/{live.id}"
@@ -678,7 +679,8 @@ def test_wrong_codes_are_rate_limited_with_a_friendly_page(tmp_path):
     # This phone waits a minute; another phone on the same clinic network is not held back.
     assert phone.post(f"/join/{code}", data={"name": "Sam", "role": "other"}).status_code == 429
     other_phone = app.test_client()
-    joined = other_phone.post(f"/join/{code}", data={"name": "Ana", "role": "other", "language": "en"})
+    asking = {"name": "Ana", "role": "other", "language": "en"}
+    joined = other_phone.post(f"/join/{code}", data=asking)
     assert joined.status_code == 302
     assert other_phone.get("/join/ZZZZZZ").status_code == 404
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -132,7 +134,10 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
     A refused command raises DomainError and nothing is saved.
     """
     ctx = domain.Context(default_vocabulary(), now_iso())
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            # Writers that collided wait a little, each a different time, and try again.
+            time.sleep(random.uniform(0, 0.01 * attempt))
         live = db.session.get(LiveSession, session_id, populate_existing=True)
         if live is None:
             raise DomainError("unknown_session", "This session no longer exists.")

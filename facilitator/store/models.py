@@ -25,6 +25,11 @@ class Therapist(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(256))
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # An IANA zone for the times on their pages; None until chosen (the server's zone then).
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The clinic's crisis information for the phones' help screen, per language, plain text;
+    # a language left out shows the default text.
+    crisis_info: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     families: Mapped[list[Family]] = relationship(

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         display,
         errors,
         exercises,
+        help_screen,
         join,
         records,
         rehearsal,
@@ -28,3 +29,4 @@ def register_blueprints(app: Flask) -> None:
     # The phones' feelings-and-needs catalogue (facilitator/web/vocabulary.py).
     app.register_blueprint(vocabulary.bp)
     errors.init_app(app)
+    help_screen.init_app(app)

@@ -1,4 +1,5 @@
-"""Therapists sign in and out, and choose the language of their pages."""
+"""Therapists sign in and out, choose the language and time zone of their pages, and write
+the crisis information their families' phones show."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from facilitator.extensions import db, limiter
-from facilitator.i18n import remember_language
+from facilitator.i18n import current_language, remember_language
 from facilitator.store.models import Therapist
-from facilitator.web.forms import AccountForm, LoginForm, SignOutForm
+from facilitator.timezones import time_zone_choices
+from facilitator.web.forms import AccountForm, LoginForm, SignOutForm, TherapistSettingsForm
 
 bp = Blueprint("auth", __name__)
 
@@ -70,6 +72,30 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def settings_form(**kwargs: object) -> TherapistSettingsForm:
+    """The settings form with its zones named in the page's language."""
+    form = TherapistSettingsForm(**kwargs)
+    form.time_zone.choices = list(time_zone_choices(current_language()))
+    return form
+
+
+def saved_settings_form() -> TherapistSettingsForm:
+    """The settings form showing what is saved now."""
+    saved = {f"crisis_info_{k}": v for k, v in (current_user.crisis_info or {}).items()}
+    zone = current_user.time_zone or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return settings_form(formdata=None, time_zone=zone, **saved)
+
+
+def account_page(
+    form: AccountForm | None = None, settings: TherapistSettingsForm | None = None
+) -> str:
+    return render_template(
+        "auth/account.html",
+        form=form or AccountForm(formdata=None, obj=current_user),
+        settings_form=settings or saved_settings_form(),
+    )
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account() -> Response | str:
@@ -83,4 +109,18 @@ def account() -> Response | str:
         with force_locale(current_user.language):
             flash(_("Saved. Your pages are now in this language."), "success")
         return response
-    return render_template("auth/account.html", form=form)
+    return account_page(form=form)
+
+
+@bp.route("/account/settings", methods=["POST"])
+@login_required
+def save_settings() -> Response | tuple[str, int]:
+    settings = settings_form()
+    if not settings.validate_on_submit():
+        # Shown again with what was typed and the message on the field at fault.
+        return account_page(settings=settings), 400
+    current_user.time_zone = settings.time_zone.data
+    current_user.crisis_info = settings.crisis_info()
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("auth.account") + "#settings")

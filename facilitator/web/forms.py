@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,15 +17,18 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from facilitator.domain.common import LANGUAGES, ROLES
 from facilitator.domain.session import NAME_MAX_LENGTH
 from facilitator.i18n import LANGUAGE_NAMES
+from facilitator.timezones import is_offered
 
 FAMILY_NAME_MAX_LENGTH = 120
 CODE_MAX_LENGTH = 20
+CRISIS_INFO_MAX_LENGTH = 1000
 
 ROLE_LABELS = {
     "parent": _l("Parent or caregiver"),
@@ -68,6 +73,76 @@ class SignOutForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     language = SelectField(_l("Language of your pages"), choices=language_choices())
+
+
+def _plain_lines(value: object) -> object:
+    """A text area's text with one kind of line break and no blank margins."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+# Line breaks and tabs belong in a text; other control characters, stray surrogates, the line
+# and paragraph separators and the mark of undecodable bytes (U+FFFD) do not.
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def plain_text(form: FlaskForm, field: TextAreaField) -> None:
+    """Refuses text carrying characters a phone could not show."""
+    for character in field.data or "":
+        if character in "\n\t":
+            continue
+        if unicodedata.category(character) in _UNPRINTABLE_CATEGORIES or character in (
+            "\ufffd\ufffe\uffff"
+        ):
+            raise ValidationError(
+                _l(
+                    "This text has a character that can't be shown (%(code)s). "
+                    "Please type it again rather than pasting it.",
+                    code=f"U+{ord(character):04X}",
+                )
+            )
+
+
+def _crisis_info_field(label: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            Length(
+                max=CRISIS_INFO_MAX_LENGTH,
+                message=_l("Please keep it under %(max)d characters.", max=CRISIS_INFO_MAX_LENGTH),
+            ),
+            plain_text,
+        ],
+        filters=[_plain_lines],
+        render_kw={"rows": 6, "maxlength": CRISIS_INFO_MAX_LENGTH},
+    )
+
+
+class TherapistSettingsForm(FlaskForm):
+    """The therapist's time zone and the crisis information every phone's help screen shows."""
+
+    time_zone = SelectField(
+        _l("Time zone"),
+        # Filled per request, named in the page's language: see web/auth.py.
+        choices=[],
+        validate_choice=False,
+        description=_l("The times on your pages and in session records are in this zone."),
+    )
+    crisis_info_en = _crisis_info_field(_l("In English"))
+    crisis_info_es = _crisis_info_field(_l("In Spanish"))
+
+    def validate_time_zone(self, field: SelectField) -> None:
+        if not is_offered(field.data):
+            raise ValidationError(_l("Please choose a time zone from the list."))
+
+    def crisis_fields(self) -> dict[str, TextAreaField]:
+        """The crisis information field of each language."""
+        return {language: self[f"crisis_info_{language}"] for language in LANGUAGES}
+
+    def crisis_info(self) -> dict[str, str]:
+        """What was written, per language; a language left empty shows the default text."""
+        return {language: f.data for language, f in self.crisis_fields().items() if f.data}
 
 
 class FamilyForm(FlaskForm):

@@ -294,6 +294,8 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
         "exported_at": _iso(utcnow()),
+        # Whatever the reader's zone on the record page, every time here is ISO 8601 in UTC.
+        "time_zone": "UTC",
         "session": {
             "id": live.id,
             "agenda": [

@@ -1,7 +1,7 @@
 """A session is an agenda of exercises, with a waiting room and the family's members.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 
 Every existing session becomes a one-exercise agenda: its exercise is part 1, its steps and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
