@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
@@ -17,6 +17,7 @@ from facilitator.extensions import db, socketio
 from facilitator.realtime.broadcast import broadcast, current_view, room_for
 from facilitator.realtime.protocol import COMMANDS, error, ok
 from facilitator.store import live as store
+from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def authenticate(auth: Any) -> Identity:
 def on_connect(auth: Any = None) -> None:
     identity = authenticate(auth)
     _identities[request.sid] = identity
+    if identity.viewer.kind == "therapist":
+        auth_sessions.attach_socket(request.sid)  # signing out closes this socket
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
         outcome = store.apply(identity.session_id, identity.actor, domain.Connect())
@@ -96,6 +99,15 @@ def on_disconnect(*_: Any) -> None:
     broadcast(outcome.session, outcome.state)
 
 
+def _signed_in_identity() -> Identity | None:
+    """Who this socket is; a therapist's socket only while their browser is still signed in."""
+    identity = _identities.get(request.sid)
+    if identity and identity.viewer.kind == "therapist" and not auth_sessions.still_signed_in():
+        disconnect()
+        return None
+    return identity
+
+
 def _send_own_view(identity: Identity) -> dict[str, Any]:
     live = store.get_session(identity.session_id)
     view = current_view(live, store.load_state(live), identity.viewer)
@@ -106,7 +118,7 @@ def _send_own_view(identity: Identity) -> dict[str, Any]:
 @socketio.on("get_view")
 def on_get_view(payload: Any = None) -> dict[str, Any]:
     """A client that suspects it missed something asks for its whole view again."""
-    identity = _identities.get(request.sid)
+    identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
     live = store.get_session(identity.session_id)
@@ -117,7 +129,7 @@ def on_get_view(payload: Any = None) -> dict[str, Any]:
 
 def dispatch(event: str, payload: Any) -> dict[str, Any]:
     """One path for every change: who is this, decode, domain, persist, send each their view."""
-    identity = _identities.get(request.sid)
+    identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
     try:
