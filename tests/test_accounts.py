@@ -226,6 +226,8 @@ def test_the_pause_message_says_how_long(app, therapist, clock):
         clock.advance(minutes=5)
         sign_in(browser, therapist.email, "wrong guess")
     assert "signing in is paused for 4 minutes." in sign_in(browser, therapist.email, "x").text
+    spanish = browser.post("/login?lang=es", data={"email": therapist.email, "password": "x"})
+    assert "el inicio de sesión está en pausa durante 4 minutos." in spanish.text
 
 
 def test_an_email_without_an_account_is_paused_the_same_way(app, therapist, clock):
