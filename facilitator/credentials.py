@@ -27,9 +27,8 @@ APP_WORDS = ("family", "families", "session", "sessions", "therapist", "therapy"
 TOTP_ISSUER = "Family sessions"
 TOTP_DIGITS = 6
 RECOVERY_CODE_COUNT = 10
-# No i, l, o, 0, 1: read from paper without mistakes. 16 of 31 characters: 79 bits each.
+# No i, l, o, 0, 1: read from paper or over the phone without mistakes.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-RECOVERY_CODE_LENGTH = 16
 
 
 def password_problem(password: str, personal: Iterable[str] = ()) -> str | None:
@@ -63,9 +62,14 @@ def _personal_words(personal: Iterable[str]) -> list[str]:
     return words
 
 
+def _random_groups() -> str:
+    """e.g. "k7vq-2mxr-9hdt-pe4w": 79 random bits, easy to read aloud or copy from paper."""
+    return "-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(4))
+
+
 def generate_password() -> str:
-    """A one-time password an administrator hands over: 16 random characters, 95 bits."""
-    return secrets.token_urlsafe(12)
+    """A first password an administrator hands over in person or by phone."""
+    return _random_groups()
 
 
 def new_totp_secret() -> str:
@@ -100,10 +104,7 @@ def looks_like_totp(typed: str) -> bool:
 
 
 def new_recovery_codes() -> list[str]:
-    return [
-        "-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(4))
-        for _ in range(RECOVERY_CODE_COUNT)
-    ]
+    return [_random_groups() for _ in range(RECOVERY_CODE_COUNT)]
 
 
 def recovery_code_hash(typed: str) -> str:

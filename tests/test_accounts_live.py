@@ -32,7 +32,8 @@ def test_sign_out_closes_the_console_and_a_copied_cookie_opens_nothing(live_serv
     copy = Client("copy").connect(live_server.url, {"session_id": keys["id"]}, stolen)
     console.wait_for(lambda view: "answers" in view)
     copy.wait_for(lambda view: "answers" in view)
-    assert requests.get(live_server.url + "/", headers=stolen, allow_redirects=False).status_code == 200
+    dashboard = requests.get(live_server.url + "/", headers=stolen, allow_redirects=False)
+    assert dashboard.status_code == 200
 
     token = csrf_token(laptop.get(live_server.url + "/", timeout=5).text)
     signed_out = laptop.post(live_server.url + "/logout", data={"csrf_token": token}, timeout=5)

@@ -60,7 +60,7 @@ def change_password() -> Response | str:
 def qr_svg_inline(data: str) -> Markup:
     """A QR code drawn in the page itself: the secret never leaves in a URL or a file."""
     svg = segno.make(data, error="m", micro=False).svg_inline(
-        scale=5, border=4, dark="#1d2b33", light="#ffffff"
+        scale=5, border=4, dark="#1d2b33", light="#ffffff", omitsize=True
     )
     return Markup(svg)
 
