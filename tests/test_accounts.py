@@ -134,6 +134,23 @@ def test_a_socket_of_a_signed_out_browser_is_refused_at_its_next_event(app, ther
     assert not console.client.is_connected()
 
 
+def test_a_console_idle_past_the_limit_is_refused_and_closed_at_its_next_event(
+    app, therapist, clock
+):
+    live = store.open_session(therapist, two_step_exercise())
+    laptop = signed_in_client(app)
+    console = connect_therapist(app, laptop, live)
+    clock.advance(minutes=50)
+    assert console.send("get_view")["ok"] is True  # an event counts as use
+    clock.advance(minutes=50)
+    assert console.send("get_view")["ok"] is True
+    clock.advance(minutes=61)
+
+    assert console.send("get_view")["error"]["code"] == "unauthenticated"
+    assert not console.client.is_connected()
+    assert not opens_the_dashboard(laptop)
+
+
 def test_a_browser_is_signed_out_after_an_hour_without_use(app, therapist, clock):
     assert app.config["SESSION_IDLE_MINUTES"] == 60
     laptop = signed_in_client(app)
@@ -454,6 +471,15 @@ def test_changing_the_password_signs_out_every_other_browser(app, therapist):
         },
     )
     assert "The two new passwords are not the same." in mismatch.text
+    same = laptop.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": PASSWORD,
+            "new_password_again": PASSWORD,
+        },
+    )
+    assert "Please choose a new password, not the one you have now." in same.text
 
     changed = laptop.post(
         "/account/password",

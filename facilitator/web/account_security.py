@@ -35,6 +35,10 @@ def change_password() -> Response | str:
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append(_("That is not your current password."))
+        elif current_user.check_password(form.new_password.data):
+            form.new_password.errors.append(
+                _("Please choose a new password, not the one you have now.")
+            )
         else:
             current_user.set_password(form.new_password.data)
             current_user.must_change_password = False
