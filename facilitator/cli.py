@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -18,7 +16,6 @@ from facilitator.web import auth_sessions
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_NAME = "Demo Therapist"
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PASSWORD_PROBLEMS = {
     "too_short": f"The password must be at least {credentials.MIN_PASSWORD_LENGTH} characters.",
     "too_long": f"The password must be at most {credentials.MAX_PASSWORD_LENGTH} characters.",
@@ -46,7 +43,7 @@ def create_therapist(email: str, name: str, password: str | None, admin: bool) -
     """Create a therapist account."""
     email = email.strip().lower()
     name = " ".join(name.split())
-    if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
+    if not credentials.EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
         raise click.ClickException(f"{email!r} does not look like an e-mail address.")
     if not name or len(name) > 120:
         raise click.ClickException("The name must be 1 to 120 characters.")

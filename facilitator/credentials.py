@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import zxcvbn
 
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 # NIST SP 800-63B: a length floor and a check against guessable and breached-style passwords,
 # no composition rules ("one capital, one digit") and no forced periodic changes.
 MIN_PASSWORD_LENGTH = 12

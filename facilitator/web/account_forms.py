@@ -134,9 +134,7 @@ class AddTherapistForm(FlaskForm):
     is_admin = BooleanField(_l("Can also add therapists and reset passwords"))
 
     def validate_email(self, field: EmailField) -> None:
-        from facilitator.cli import EMAIL_PATTERN
-
-        if not EMAIL_PATTERN.fullmatch(field.data or ""):
+        if not credentials.EMAIL_PATTERN.fullmatch(field.data or ""):
             raise ValidationError(_l("This does not look like an e-mail address."))
 
 
