@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import re
-import secrets
-
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from facilitator import credentials
 from facilitator.extensions import db
+from facilitator.store import accounts
 from facilitator.store import live as store
 from facilitator.store.models import Therapist
+from facilitator.web import auth_sessions
 
 DEMO_EMAIL = "demo@example.org"
 DEMO_NAME = "Demo Therapist"
-MIN_PASSWORD_LENGTH = 10
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+PASSWORD_PROBLEMS = {
+    "too_short": f"The password must be at least {credentials.MIN_PASSWORD_LENGTH} characters.",
+    "too_long": f"The password must be at most {credentials.MAX_PASSWORD_LENGTH} characters.",
+    "easy_to_guess": "This password is too easy to guess. Try three or four unrelated words.",
+}
 
 
-def generate_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def add_therapist(email: str, name: str, password: str) -> Therapist:
-    therapist = Therapist(email=email, name=name, language="en")
-    therapist.set_password(password)
-    db.session.add(therapist)
+def add_therapist(email: str, name: str, password: str, is_admin: bool = False) -> Therapist:
+    therapist = accounts.add_therapist(email, name, password, is_admin=is_admin)
     db.session.commit()
     return therapist
 
@@ -41,11 +38,12 @@ def add_therapist(email: str, name: str, password: str) -> Therapist:
     default=None,
     help="Leave it out to be asked for one; an empty answer generates one.",
 )
-def create_therapist(email: str, name: str, password: str | None) -> None:
+@click.option("--admin", is_flag=True, help="May add therapists and reset their passwords.")
+def create_therapist(email: str, name: str, password: str | None, admin: bool) -> None:
     """Create a therapist account."""
     email = email.strip().lower()
     name = " ".join(name.split())
-    if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
+    if not credentials.EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
         raise click.ClickException(f"{email!r} does not look like an e-mail address.")
     if not name or len(name) > 120:
         raise click.ClickException("The name must be 1 to 120 characters.")
@@ -61,13 +59,12 @@ def create_therapist(email: str, name: str, password: str | None) -> None:
         )
     generated = not password
     if generated:
-        password = generate_password()
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
-        )
-    add_therapist(email, name, password)
-    click.echo(f"Created the therapist {name} <{email}>.")
+        password = credentials.generate_password()
+    elif problem := credentials.password_problem(password, (email, name)):
+        raise click.ClickException(PASSWORD_PROBLEMS[problem])
+    add_therapist(email, name, password, is_admin=admin)
+    role = "administrator" if admin else "therapist"
+    click.echo(f"Created the {role} {name} <{email}>.")
     if generated:
         click.echo(f"Password (shown only this once): {password}")
 
@@ -79,10 +76,28 @@ def ensure_demo_therapist() -> None:
     if db.session.scalar(select(func.count()).select_from(Therapist)):
         click.echo("A therapist account already exists; nothing to do.")
         return
-    password = generate_password()
-    add_therapist(DEMO_EMAIL, DEMO_NAME, password)
+    password = credentials.generate_password()
+    # The only account of a new install administers it, so more can be added in the app.
+    add_therapist(DEMO_EMAIL, DEMO_NAME, password, is_admin=True)
     click.echo(f"Created the demo therapist {DEMO_EMAIL}.")
     click.echo(f"Password (shown only this once): {password}")
+
+
+@click.command("make-admin")
+@with_appcontext
+@click.option("--email", required=True, help="The e-mail of an existing therapist.")
+@click.option("--revoke", is_flag=True, help="Take the administrator's rights away instead.")
+def make_admin(email: str, revoke: bool) -> None:
+    """Let a therapist add therapists and reset passwords (the clinic administrator)."""
+    therapist = accounts.find_therapist(email)
+    if therapist is None:
+        raise click.ClickException(f"There is no therapist with the e-mail {email.strip()}.")
+    therapist.is_admin = not revoke
+    action = "admin_revoked" if revoke else "admin_granted"
+    store.audit(None, action, None, f"therapist {therapist.id}")
+    db.session.commit()
+    state = "no longer an administrator" if revoke else "now an administrator"
+    click.echo(f"{therapist.name} <{therapist.email}> is {state}.")
 
 
 @click.command("purge")
@@ -93,8 +108,10 @@ def purge() -> None:
     count = store.purge_expired(days)
     noun = "session" if count == 1 else "sessions"
     click.echo(f"Deleted {count} {noun} past the retention limit of {days} days.")
+    signed_out = auth_sessions.purge_stale()
+    click.echo(f"Forgot {signed_out} expired sign-in(s).")
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_therapist, ensure_demo_therapist, purge):
+    for command in (create_therapist, ensure_demo_therapist, make_admin, purge):
         app.cli.add_command(command)

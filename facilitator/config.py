@@ -65,6 +65,13 @@ class Config:
         self.JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute")
         self.JOIN_ADDRESS_RATE_LIMIT = os.environ.get("JOIN_ADDRESS_RATE_LIMIT", "60 per minute")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # A signed-in browser is signed out after this long without a page or a console action.
+        # 60, not 30: a therapist may listen through most of a 50-minute session hour without a
+        # click, and being signed out mid-session would cut the console off from the family.
+        # Clinics that want a shorter automatic sign-out set it lower.
+        self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+        # However active, a browser signs in again after this long (a working day).
+        self.SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
         # Ended sessions are deleted automatically after this many days.
         self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 
-from facilitator.extensions import db, login_manager
+from facilitator.extensions import login_manager
 from facilitator.store.models import Therapist
+from facilitator.web import auth_sessions
 
 # Nothing from outside this server, no inline scripts or styles: a page that someone managed to
 # slip markup into still cannot run it or send answers anywhere.
@@ -32,11 +33,10 @@ SECURITY_HEADERS = {
 
 
 @login_manager.user_loader
-def load_therapist(user_id: str) -> Therapist | None:
-    try:
-        return db.session.get(Therapist, int(user_id))
-    except (TypeError, ValueError):
-        return None
+def load_therapist(login_token: str) -> Therapist | None:
+    """The cookie carries a browser session's id, checked against the server on every request
+    and socket: a revoked or expired session loads nobody."""
+    return auth_sessions.therapist_for(login_token)
 
 
 def add_security_headers(response: Response) -> Response:
@@ -52,5 +52,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"
+    # "basic", not "strong": the server-side session is what signing out revokes; dropping a
+    # session whenever the address changes would sign a therapist out mid-session when a laptop
+    # moves between networks.
     login_manager.session_protection = "basic"
+    # The cookie keeps the browser session's id, not the therapist's (see auth_sessions).
+    login_manager.id_attribute = "get_login_token"
     app.after_request(add_security_headers)

@@ -40,11 +40,13 @@ def app(tmp_path):
         }
     )
 
-    @app.before_request
     def each_request_knows_its_own_browser() -> None:
         # Tests hold one app context throughout, so Flask-Login would remember the last
         # signed-in therapist across test clients; a real server forgets it after each request.
         g.pop("_login_user", None)
+
+    # First, before any other function of the request asks who is signed in.
+    app.before_request_funcs.setdefault(None, []).insert(0, each_request_knows_its_own_browser)
 
     with app.app_context():
         db.create_all()

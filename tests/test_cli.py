@@ -93,7 +93,7 @@ def test_create_therapist_refuses_a_short_password_and_a_bad_email(app):
         args=["create-therapist", "--email", "a@clinic.test", "--name", "A", "--password", "short"]
     )
     assert short.exit_code != 0
-    assert "at least 10 characters" in short.output
+    assert "at least 12 characters" in short.output
     bad_email = runner.invoke(
         args=[
             "create-therapist",

@@ -808,7 +808,6 @@ def test_declared_languages_are_kept_in_the_apps_order():
 
 
 def test_a_spanish_only_exercise_shows_spanish_to_an_english_reader():
-    from facilitator.domain import session as domain
     from facilitator.domain.views import Viewer, view_for
     from tests.factories import Room
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
@@ -19,6 +19,7 @@ from facilitator.realtime.broadcast import current_view, perform, room_for
 from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
+from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def on_connect(auth: Any = None) -> None:
         return  # a connect replayed on an open socket changes nothing
     identity = authenticate(auth)
     _identities[request.sid] = identity
+    if identity.viewer.kind == "therapist":
+        auth_sessions.attach_socket(request.sid)  # signing out closes this socket
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
         perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
@@ -97,6 +100,15 @@ def on_disconnect(*_: Any) -> None:
         db.session.rollback()
 
 
+def _signed_in_identity() -> Identity | None:
+    """Who this socket is; a therapist's socket only while their browser is still signed in."""
+    identity = _identities.get(request.sid)
+    if identity and identity.viewer.kind == "therapist" and not auth_sessions.still_signed_in():
+        disconnect()
+        return None
+    return identity
+
+
 def _send_own_view(identity: Identity) -> None:
     live = store.get_session(identity.session_id)
     view = current_view(live, store.load_state(live), identity.viewer)
@@ -107,7 +119,7 @@ def _send_own_view(identity: Identity) -> None:
 @socketio.on("get_view")
 def on_get_view(*args: Any) -> dict[str, Any]:
     """A client that suspects it missed something asks for its whole view again."""
-    identity = _identities.get(request.sid)
+    identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
     if len(args) > 1 or (args and args[0] not in (None, {})):
@@ -135,7 +147,7 @@ def _resolvers(identity: Identity) -> protocol.Resolvers:
 
 def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
     """One path for every change: who is this, decode, domain, persist, send each their view."""
-    identity = _identities.get(request.sid)
+    identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
     if len(args) > 1:

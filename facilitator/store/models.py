@@ -31,6 +31,14 @@ class Therapist(UserMixin, db.Model):
     # a language left out shows the default text.
     crisis_info: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A clinic administrator adds therapists and resets their passwords.
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    # Set by an administrator's reset: the next sign-in leads straight to choosing a password.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Two-step sign-in: the authenticator app's shared secret (base32) once confirmed, and the
+    # last time step whose code was accepted, so a code seen over a shoulder cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
 
     families: Mapped[list[Family]] = relationship(
         back_populates="therapist", cascade="all, delete-orphan", order_by="Family.name"
@@ -42,6 +50,20 @@ class Therapist(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
+
+    # The signed-in browser session this object was loaded for (see web/auth_sessions.py); the
+    # browser's cookie carries that session's id instead of the therapist's, so that signing
+    # out can revoke it on the server. Not a column.
+    login_token = None  # str | None
+    login_session_id = None  # int | None
+
+    def get_login_token(self) -> str | None:
+        """What Flask-Login keeps in the cookie (its `id_attribute`): the browser session's id."""
+        return self.login_token
 
 
 class Family(db.Model):
@@ -156,3 +178,58 @@ class CustomExercise(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index("uq_custom_exercise_slug", "therapist_id", "slug", unique=True),)
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Its cookie holds a random id; the database only its hash."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    therapist_id: Mapped[int] = mapped_column(
+        ForeignKey("therapists.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A summary such as "Firefox on Windows", so a therapist recognises their own devices.
+    user_agent: Mapped[str] = mapped_column(String(120), default="")
+
+    therapist: Mapped[Therapist] = relationship()
+
+
+class LoginSocket(db.Model):
+    """A Socket.IO connection opened by a signed-in browser, to close it at sign-out."""
+
+    __tablename__ = "login_sockets"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login_session_id: Mapped[int] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
+    )
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per account (or per known device), for the growing delays."""
+
+    __tablename__ = "sign_in_throttles"
+
+    # "account:" or "device:" and a hash: an e-mail that has no account is counted the same way,
+    # so the lock-out does not tell which e-mails have accounts.
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code to sign in without the authenticator app, stored only as a hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(
+        ForeignKey("therapists.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -7,6 +7,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from facilitator.web import (
+        account_security,
+        admin,
         auth,
         dashboard,
         display,
@@ -20,6 +22,9 @@ def register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(auth.bp)
+    # A therapist's password, two-step sign-in and browsers; the clinic administrator's page.
+    app.register_blueprint(account_security.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(display.bp)
