@@ -41,9 +41,20 @@ def run_migrations_online() -> None:
     arguments = dict(migrate.configure_args)
     arguments.setdefault("process_revision_directives", skip_empty_revision)
     with migrate.db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the old one; with foreign
+            # keys on, that drop would cascade and delete the rows that point at it (every
+            # session of a therapist whose table is rebuilt). The pragma only takes effect
+            # outside a transaction, hence before it begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=migrate.db.metadata, **arguments)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

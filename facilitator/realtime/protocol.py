@@ -197,3 +197,19 @@ def event_table() -> str:
             f"{spec.summary}{paused}{when} |"
         )
     return "\n".join(lines)
+
+
+def render_document(document: str) -> str:
+    """docs/protocol.md with its event table rendered afresh from the declarations."""
+    start, end = "<!-- events:start -->\n", "\n<!-- events:end -->"
+    before, rest = document.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}{event_table()}{end}{after}"
+
+
+if __name__ == "__main__":
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+    path.write_text(render_document(path.read_text()))
+    print(f"wrote the event table into {path}")
