@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -255,3 +256,22 @@ def test_each_command_is_declared_once_with_its_senders_and_phases():
     for spec in domain.SPECS.values():
         assert spec.senders and spec.phases and spec.summary
         assert issubclass(spec.command, domain._Command)
+
+
+def test_a_step_for_the_therapist_only_keeps_every_answer_from_the_family():
+    step = dataclasses.replace(two_step_exercise().steps[1], therapist_only=True)
+    going_home = domain.Exercise("out", {"en": "Going home"}, {"en": "."}, (step,))
+    room = Room(going_home)
+    room.join("Sam", "adolescent")
+    room.join("Maria", "parent")
+    room.open_step()
+    room.by("Sam", domain.SubmitAnswer(answer(["hurt"])))
+    assert room.state.round.answers[room.ids["Sam"]].therapist_only
+    assert view(room, "Sam")["step"]["fields"]["therapist_only"] is True
+    room.reveal_next()
+    assert view(room, "Maria")["turns"][0] == {
+        "speaker": {"id": room.ids["Sam"], "name": "Sam", "role": "adolescent"},
+        "outcome": "not_shared",
+        "answer": None,
+        "follow_up": None,
+    }

@@ -727,6 +727,16 @@ def test_the_room_display_opens_with_its_secret_link_only(app, live):
     assert screen.get("/display/not-the-token/qr.svg").status_code == 404
 
 
+def test_the_room_display_speaks_the_therapists_language(app, therapist, live):
+    therapist.language = "es"
+    db.session.commit()
+    screen = app.test_client()
+    page = screen.get(f"/display/{live.display_token}", headers={"Accept-Language": "en"})
+    assert '<html lang="es">' in page.text
+    english = screen.get(f"/display/{live.display_token}?lang=en")
+    assert '<html lang="en">' in english.text
+
+
 def test_the_room_display_after_the_session_ends(app, live):
     end(live)
     screen = app.test_client()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
+from flask_babel import force_locale
 from werkzeug.wrappers import Response
 
+from facilitator.domain.common import LANGUAGES
 from facilitator.realtime.broadcast import base_url
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession
@@ -23,12 +25,16 @@ def _session_for(display_token: str) -> LiveSession:
 @bp.route("/display/<display_token>")
 def show(display_token: str) -> str:
     live = _session_for(display_token)
-    return render_template(
-        "live/display.html",
-        live=live,
-        display_token=display_token,
-        info=store.session_info(live, base_url()),
-    )
+    # The room's screen reads the therapist's language, as the cards it receives do; a
+    # `?lang=` in the link still wins.
+    language = request.args.get("lang")
+    with force_locale(language if language in LANGUAGES else live.therapist.language):
+        return render_template(
+            "live/display.html",
+            live=live,
+            display_token=display_token,
+            info=store.session_info(live, base_url()),
+        )
 
 
 @bp.route("/display/<display_token>/qr.svg")
