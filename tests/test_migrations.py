@@ -8,7 +8,6 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from facilitator import create_app
 from facilitator.config import PROJECT_ROOT
 from facilitator.domain.exercises import exercise_to_dict
 from facilitator.extensions import db
@@ -16,6 +15,7 @@ from facilitator.store import live as store
 from facilitator.store.models import LiveSession
 from facilitator.web.records import export_document, timeline
 from tests.factories import two_step_exercise
+from tests.test_account_settings import migrated_app
 from tests.test_scaling import postgres_url  # noqa: F401 (a fixture)
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
@@ -70,19 +70,6 @@ def old_state(exercise: dict) -> dict:
     }
 
 
-def app_on(database_url: str, tmp_path):
-    return create_app(
-        {
-            "INSTANCE_PATH": tmp_path / "instance",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-
-
 def fill_old_database() -> None:
     """Rows written with the first schema, by plain SQL as that version of the app did."""
     exercise = old_exercise()
@@ -126,7 +113,7 @@ def fill_old_database() -> None:
 
 
 def check_nothing_lost(database_url: str, tmp_path) -> None:
-    app = app_on(database_url, tmp_path)
+    app = migrated_app(database_url, tmp_path)
     with app.app_context(), app.test_request_context():
         upgrade(directory=MIGRATIONS, revision="0001")
         fill_old_database()

@@ -28,6 +28,10 @@ def live(app, therapist):
 
 @pytest.fixture
 def room(app, live, therapist_client):
+    yield from whole_room(app, live, therapist_client)
+
+
+def whole_room(app, live, therapist_client):
     """The therapist, the room display and three family members, all connected."""
     people = {
         "therapist": connect_therapist(app, therapist_client, live),

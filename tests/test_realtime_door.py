@@ -17,7 +17,7 @@ from tests.realtime_helpers import (
     make_family,
     reflect_back_exercise,
 )
-from tests.test_realtime import family_of
+from tests.test_realtime import family_of, whole_room
 
 
 @pytest.fixture
@@ -32,17 +32,7 @@ def live(app, therapist, family):
 
 @pytest.fixture
 def room(app, live, therapist_client):
-    people = {
-        "therapist": connect_therapist(app, therapist_client, live),
-        "display": connect_display(app, live),
-        "Sam": join_participant(app, live, "Sam", "adolescent"),
-        "Maria": join_participant(app, live, "Maria", "parent", language="es"),
-        "Jo": join_participant(app, live, "Jo", "other"),
-    }
-    yield people
-    for person in people.values():
-        if person.client.is_connected():
-            person.disconnect()
+    yield from whole_room(app, live, therapist_client)
 
 
 def waiting_phone(app, live, name: str, role: str) -> Person:

@@ -392,6 +392,17 @@ def play(room: Room, story: list) -> None:
         event("a later exercise of the agenda was reached")
 
 
+def where_the_session_is(state: domain.SessionState) -> tuple:
+    """What only the therapist may change: the phase, the steps, the agenda, who is in."""
+    return (
+        state.phase,
+        len(state.rounds),
+        state.paused,
+        [(p.id, p.status) for p in state.agenda],
+        sorted(state.present()),
+    )
+
+
 @settings(max_examples=100, deadline=None)
 @given(story=stories(with_requests=False))
 def test_only_the_therapist_moves_the_session_forward(story):
@@ -420,24 +431,11 @@ def test_only_the_therapist_moves_the_session_forward(story):
     )
     for actor_name, spec in story:
         command = build(room, marks, spec)
-        phase_before = (
-            room.state.phase,
-            len(room.state.rounds),
-            room.state.paused,
-            [(p.id, p.status) for p in room.state.agenda],
-            sorted(room.state.present()),
-        )
+        phase_before = where_the_session_is(room.state)
         try:
             room.do(actor_for(room, actor_name), command)
         except DomainError:
             continue
         if actor_name != "therapist":
             assert not isinstance(command, forward)
-            after = (
-                room.state.phase,
-                len(room.state.rounds),
-                room.state.paused,
-                [(p.id, p.status) for p in room.state.agenda],
-                sorted(room.state.present()),
-            )
-            assert after == phase_before
+            assert where_the_session_is(room.state) == phase_before

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from facilitator.domain.common import localize
+from facilitator.domain.exercises import N_
 from facilitator.domain.session import SessionState, answer_from_dict
 from facilitator.domain.vocabulary import Vocabulary, default_vocabulary
 from facilitator.extensions import db
@@ -33,6 +34,16 @@ EXPORT_VERSION = 2
 @login_required
 def _signed_in_only() -> None:
     """Records are the session's therapist's alone."""
+
+
+# How the record tells each change of the agenda; the title is the exercise's.
+AGENDA_CHANGES = {
+    "part_started": N_("Started the exercise “%(title)s”."),
+    "exercise_added": N_("Added “%(title)s” to the agenda."),
+    "exercise_skipped": N_("Took “%(title)s” off the agenda."),
+    "exercise_restored": N_("Put “%(title)s” back on the agenda."),
+    "exercise_moved": N_("Moved “%(title)s” on the agenda."),
+}
 
 
 @dataclass(frozen=True)
@@ -122,21 +133,9 @@ class _Reader:
             return _("Joining was closed."), "", False
         if kind == "joining_opened":
             return _("Joining was opened again."), "", False
-        if kind == "part_started":
+        if kind in AGENDA_CHANGES:
             title = self.exercise(data.get("part"))
-            return _("Started the exercise “%(title)s”.", title=title), "", False
-        if kind == "exercise_added":
-            title = self.exercise(data.get("part"))
-            return _("Added “%(title)s” to the agenda.", title=title), "", False
-        if kind == "exercise_skipped":
-            title = self.exercise(data.get("part"))
-            return _("Took “%(title)s” off the agenda.", title=title), "", False
-        if kind == "exercise_restored":
-            title = self.exercise(data.get("part"))
-            return _("Put “%(title)s” back on the agenda.", title=title), "", False
-        if kind == "exercise_moved":
-            title = self.exercise(data.get("part"))
-            return _("Moved “%(title)s” on the agenda.", title=title), "", False
+            return _(AGENDA_CHANGES[kind], title=title), "", False
         if kind == "talk_alone_requested":
             return _("%(name)s asked to talk to the therapist alone.", name=who), "", True
         if kind == "not_shared":
