@@ -60,6 +60,10 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        # Keys that encrypt health data at rest, newest first; else instance/data_keys.
+        self.DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", "")
+        # No request is read beyond this; the exercise editor and import set their own.
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         # Ended sessions are deleted automatically after this many days.
         self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
         self.BABEL_DEFAULT_LOCALE = "en"
