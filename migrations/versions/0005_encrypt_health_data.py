@@ -9,6 +9,8 @@ tokens; rows written before are encrypted here with the server's data keys (the 
 DATA_ENCRYPTION_KEYS, else instance/data_keys, created now if missing).
 """
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 from flask import current_app
@@ -45,21 +47,60 @@ def _keyring() -> crypto.Keyring:
     return current_app.extensions["data_keyring"]
 
 
+@contextmanager
+def _sqlite_foreign_keys_off():
+    """SQLite changes a column's type by copying the table and dropping the old one; with
+    foreign keys on, dropping live_sessions would delete every session's record (ON DELETE
+    CASCADE). The setting can only change outside a transaction."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        with op.get_context().autocommit_block():
+            op.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if sqlite:
+            with op.get_context().autocommit_block():
+                op.execute("PRAGMA foreign_keys=ON")
+
+
+def _change_json_columns(old: sa.types.TypeEngine, new: sa.types.TypeEngine, cast: str) -> None:
+    with _sqlite_foreign_keys_off():
+        for table, column in JSON_COLUMNS:
+            with op.batch_alter_table(table) as batch:
+                batch.alter_column(
+                    column,
+                    existing_type=old,
+                    type_=new,
+                    existing_nullable=False,
+                    postgresql_using=f"{column}::{cast}",
+                )
+
+
 def upgrade():
     with op.batch_alter_table("therapists") as batch:
         batch.add_column(sa.Column("retention_days", sa.Integer(), nullable=True))
-    for table, column in JSON_COLUMNS:
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column(
-                column,
-                existing_type=sa.JSON(),
-                type_=sa.Text(),
-                existing_nullable=False,
-                postgresql_using=f"{column}::text",
-            )
+    _change_json_columns(sa.JSON(), sa.Text(), "text")
     connection = op.get_bind()
     for target in ENCRYPTED:
         crypto.reencrypt_column(connection, target, _keyring(), commit=False)
+    _leave_no_plain_copy(connection.dialect.name)
+
+
+def _leave_no_plain_copy(dialect: str) -> None:
+    """The rows' former plain text must not linger in the files after being encrypted.
+
+    SQLite zeroes what it frees (secure_delete), but the write-ahead log keeps the pages as they
+    were until a checkpoint empties it. PostgreSQL keeps an updated row's former version in the
+    table file until it is rewritten: VACUUM FULL writes a new file and removes the old one.
+    Neither can run inside the migration's transaction, hence the autocommit block.
+    """
+    with op.get_context().autocommit_block():
+        if dialect == "sqlite":
+            op.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif dialect == "postgresql":
+            for target in ENCRYPTED:
+                op.execute(f"VACUUM FULL {target.table.name}")
 
 
 def downgrade():
@@ -75,14 +116,6 @@ def downgrade():
                     .where(target.key == key)
                     .values({column: ring.decrypt(value)})
                 )
-    for table, column in JSON_COLUMNS:
-        with op.batch_alter_table(table) as batch:
-            batch.alter_column(
-                column,
-                existing_type=sa.Text(),
-                type_=sa.JSON(),
-                existing_nullable=False,
-                postgresql_using=f"{column}::json",
-            )
-    with op.batch_alter_table("therapists") as batch:
+    _change_json_columns(sa.Text(), sa.JSON(), "json")
+    with _sqlite_foreign_keys_off(), op.batch_alter_table("therapists") as batch:
         batch.drop_column("retention_days")
