@@ -289,9 +289,12 @@ def test_a_therapist_adds_a_family_and_its_members(app, therapist, therapist_cli
     assert "Núñez" in therapist_client.get("/").text
 
 
-def test_deleting_a_family_needs_confirmation_and_keeps_past_records(
+def test_deleting_a_family_needs_confirmation_and_deletes_its_records(
     app, therapist_client, family, live
 ):
+    refused = therapist_client.post(f"/families/{family.id}/delete", data={"confirm": "y"})
+    assert refused.status_code == 302
+    assert db.session.get(Family, family.id) is not None, "its session is still open"
     end(live)
     therapist_client.post(f"/families/{family.id}/delete", data={})
     assert db.session.get(Family, family.id) is not None
@@ -301,9 +304,10 @@ def test_deleting_a_family_needs_confirmation_and_keeps_past_records(
     db.session.expire_all()
     assert db.session.get(Family, family.id) is None
     assert db.session.scalar(select(func.count()).select_from(FamilyMember)) == 0
-    kept = db.session.get(LiveSession, live.id)
-    assert kept is not None and kept.family_id is None
-    assert therapist_client.get(f"/sessions/{live.id}/record").status_code == 200
+    assert db.session.get(LiveSession, live.id) is None
+    assert therapist_client.get(f"/sessions/{live.id}/record").status_code == 404
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["deleted", "family_deleted"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import segno
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -22,6 +22,7 @@ from facilitator.domain.exercises import (
 from facilitator.extensions import db
 from facilitator.i18n import current_language
 from facilitator.realtime.broadcast import base_url
+from facilitator.store import erasure
 from facilitator.store import live as store
 from facilitator.store.models import CustomExercise, Family, FamilyMember, LiveSession
 from facilitator.web.forms import (
@@ -191,13 +192,18 @@ def delete_family(family_id: int) -> Response:
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(url_for("dashboard.family", family_id=family.id))
-    # Records of sessions already held stay; they simply no longer point at the family.
-    db.session.execute(
-        update(LiveSession).where(LiveSession.family_id == family.id).values(family_id=None)
+    still_open = db.session.scalar(
+        select(LiveSession.id).where(
+            LiveSession.family_id == family.id,
+            LiveSession.ended_at.is_(None),
+            LiveSession.rehearsal.is_(False),
+        )
     )
-    db.session.delete(family)
-    db.session.commit()
-    flash(_("The family was deleted. Records of past sessions are kept."), "success")
+    if still_open:
+        flash(_("This family has a session still open. End it from its console first."), "error")
+        return redirect(url_for("dashboard.family", family_id=family.id))
+    erasure.delete_family(family, current_user.id)
+    flash(_("The family and the records of its sessions were deleted."), "success")
     return redirect(url_for("dashboard.index"))
 
 
