@@ -6,6 +6,8 @@ import logging
 import time
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from facilitator.extensions import db
 from facilitator.store.models import AuditEntry, Family, LiveSession
@@ -13,6 +15,7 @@ from facilitator.store.models import AuditEntry, Family, LiveSession
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_ATTEMPTS = 20
+VACUUM_WAIT_SECONDS = 5
 # Where a session or a family leaves rows.
 ERASED_TABLES = (
     "live_sessions",
@@ -33,13 +36,12 @@ def forget_deleted_bytes() -> bool:
     middle of a transaction can hold the checkpoint back, so it is tried a few times.
     PostgreSQL: deleted rows are gone from every query at once, but their former versions stay
     in the table files until VACUUM prunes them; it is run at once rather than left to
-    autovacuum, skipping a table another VACUUM holds (see the README for what it does not do).
+    autovacuum (which gives way to it; see the README for what it does not do).
     Returns whether the files were left clean, as far as this server can tell.
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"VACUUM (SKIP_LOCKED) {', '.join(ERASED_TABLES)}")
-            return True
+            return _vacuum(connection)
         if connection.dialect.name != "sqlite":
             return True
         for _ in range(CHECKPOINT_ATTEMPTS):
@@ -49,6 +51,19 @@ def forget_deleted_bytes() -> bool:
             time.sleep(CHECKPOINT_PAUSE_SECONDS)
     logger.warning("the write-ahead log could not be emptied after a deletion; will retry later")
     return False
+
+
+def _vacuum(connection: Connection) -> bool:
+    try:
+        # An autovacuum holding a table is cancelled after a second; anything longer gives up.
+        connection.exec_driver_sql(f"SET lock_timeout = '{VACUUM_WAIT_SECONDS}s'")
+        connection.exec_driver_sql(f"VACUUM {', '.join(ERASED_TABLES)}")
+    except OperationalError:
+        logger.warning("could not vacuum after a deletion; autovacuum will reclaim the rows")
+        return False
+    finally:
+        connection.exec_driver_sql("RESET lock_timeout")
+    return True
 
 
 def delete_family(family: Family, therapist_id: int) -> int:
