@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from markupsafe import Markup
+
+from facilitator.domain.text import printable
+
+
+def printable_output(value: Any) -> Any:
+    """Every value a template prints: text saved before input was checked may hold a lone
+    surrogate, which no page can be encoded with, or a control character; each becomes U+FFFD."""
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
 
 
 def register_blueprints(app: Flask) -> None:
+    app.jinja_env.finalize = printable_output
     from facilitator.web import (
         auth,
         dashboard,

@@ -16,10 +16,18 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.fields import Field
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    StopValidation,
+    ValidationError,
+)
 
 from facilitator.domain.common import LANGUAGES, ROLES
 from facilitator.domain.session import NAME_MAX_LENGTH
+from facilitator.domain.text import text_problem
 from facilitator.i18n import LANGUAGE_NAMES
 
 FAMILY_NAME_MAX_LENGTH = 120
@@ -46,11 +54,34 @@ def language_choices() -> list[SelectChoice]:
     return [SelectChoice(language, LANGUAGE_NAMES[language]) for language in LANGUAGES]
 
 
+INVALID_TEXT_MESSAGE = _l(
+    "This text has a character that can't be saved (an invisible or broken one). "
+    "Please retype it."
+)
+
+
 def _strip(value: object) -> object:
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+def acceptable_text(form: FlaskForm, field: Field) -> None:
+    """Refuses text that is not valid, printable Unicode (domain/text.py), on the field."""
+    if isinstance(field.data, str) and text_problem(field.data) is not None:
+        raise StopValidation(INVALID_TEXT_MESSAGE)
+
+
+class Form(FlaskForm):
+    """Every form of the app: whatever text a field receives is checked by acceptable_text,
+    even a field that forgets to ask for it, so no form can let broken text into the record."""
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).insert(0, acceptable_text)
+        return super().validate(extra_validators=extra)
+
+
+class LoginForm(Form):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(_l("Please write your e-mail.")), Length(max=254)],
@@ -63,15 +94,15 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     """Only the CSRF token: signing out is a POST so another site cannot do it for you."""
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     language = SelectField(_l("Language of your pages"), choices=language_choices())
 
 
-class FamilyForm(FlaskForm):
+class FamilyForm(Form):
     name = StringField(
         _l("Family name"),
         validators=[
@@ -86,7 +117,7 @@ class FamilyForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     display_name = StringField(
         _l("Name they go by"),
         validators=[
@@ -102,7 +133,7 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     confirm = BooleanField(
         _l("Yes, I understand this cannot be undone."),
         validators=[DataRequired(_l("Please tick the box to confirm."))],
@@ -115,7 +146,7 @@ class DeleteSessionForm(ConfirmForm):
     )
 
 
-class StartSessionForm(FlaskForm):
+class StartSessionForm(Form):
     exercise = RadioField(
         _l("Exercise"), validators=[InputRequired(_l("Please choose an exercise."))]
     )
@@ -124,7 +155,7 @@ class StartSessionForm(FlaskForm):
     )
 
 
-class ImportExerciseForm(FlaskForm):
+class ImportExerciseForm(Form):
     file = FileField(
         _l("Exercise file"),
         validators=[FileRequired(_l("Please choose a file."))],
@@ -133,7 +164,7 @@ class ImportExerciseForm(FlaskForm):
     )
 
 
-class JoinCodeForm(FlaskForm):
+class JoinCodeForm(Form):
     class Meta:
         # Looking a code up changes nothing, and a QR link must work without a form token.
         csrf = False
@@ -149,7 +180,7 @@ class JoinCodeForm(FlaskForm):
     )
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     member = RadioField(
         _l("Who are you?"),
         validators=[InputRequired(_l("Please choose your name."))],
