@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from facilitator.extensions import db, limiter
 from facilitator.i18n import remember_language
 from facilitator.store.models import Therapist
-from facilitator.web.forms import AccountForm, LoginForm, SignOutForm
+from facilitator.web.forms import AccountForm, LoginForm, RetentionForm, SignOutForm
 
 bp = Blueprint("auth", __name__)
 
@@ -83,4 +83,29 @@ def account() -> Response | str:
         with force_locale(current_user.language):
             flash(_("Saved. Your pages are now in this language."), "success")
         return response
-    return render_template("auth/account.html", form=form)
+    return _account_page(form)
+
+
+def _account_page(form: AccountForm, retention_form: RetentionForm | None = None) -> str:
+    if retention_form is None:
+        days = current_user.retention_days
+        retention_form = RetentionForm(formdata=None, retention_days=str(days) if days else "")
+    return render_template(
+        "auth/account.html",
+        form=form,
+        retention_form=retention_form,
+        server_retention_days=current_app.config["RETENTION_DAYS"],
+    )
+
+
+@bp.route("/account/retention", methods=["POST"])
+@login_required
+def retention() -> Response | tuple[str, int]:
+    """How long this therapist's ended sessions are kept; empty follows the server's limit."""
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        return _account_page(AccountForm(formdata=None, obj=current_user), form), 400
+    current_user.retention_days = form.days
+    db.session.commit()
+    flash(_("Saved. Records of ended sessions are deleted after this many days."), "success")
+    return redirect(url_for("auth.account"))

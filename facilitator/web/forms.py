@@ -102,6 +102,33 @@ class AccountForm(Form):
     language = SelectField(_l("Language of your pages"), choices=language_choices())
 
 
+RETENTION_MAX_DAYS = 3650
+
+
+class RetentionForm(Form):
+    retention_days = StringField(
+        _l("Keep the records of ended sessions for (days)"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    def validate_retention_days(self, field: StringField) -> None:
+        if not field.data:
+            return
+        if not field.data.isdecimal() or not 1 <= int(field.data) <= RETENTION_MAX_DAYS:
+            raise ValidationError(
+                _l(
+                    "Please write a number of days from 1 to %(max)d, or leave it empty.",
+                    max=RETENTION_MAX_DAYS,
+                )
+            )
+
+    @property
+    def days(self) -> int | None:
+        """The validated choice: a number of days, or None for the server's limit."""
+        return int(self.retention_days.data) if self.retention_days.data else None
+
+
 class FamilyForm(Form):
     name = StringField(
         _l("Family name"),
