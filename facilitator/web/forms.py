@@ -55,8 +55,7 @@ def language_choices() -> list[SelectChoice]:
 
 
 INVALID_TEXT_MESSAGE = _l(
-    "This text has a character that can't be saved (an invisible or broken one). "
-    "Please retype it."
+    "This text has a character that can't be saved (an invisible or broken one). Please retype it."
 )
 
 
