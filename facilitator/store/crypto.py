@@ -111,14 +111,29 @@ class Keyring:
         self._cipher = MultiFernet([Fernet(key) for key in keys])
 
     def _ensure_key_file(self) -> None:
+        """The first run makes the key; two processes starting at once agree on one."""
         assert self.key_file is not None
-        if not self.key_file.exists():
-            write_key_file(self.key_file, [new_key()])
+        if self.key_file.exists():
+            return
+        draft = self.key_file.with_name(f"{self.key_file.name}.{os.getpid()}")
+        write_key_file(draft, [new_key()])
+        try:
+            os.link(draft, self.key_file)  # fails if another process made it first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
 
     def _reload_if_changed(self) -> None:
         if self.key_file is None:
             return
-        status = self.key_file.stat()
+        try:
+            status = self.key_file.stat()
+        except FileNotFoundError:
+            if self._cipher is None:
+                raise
+            # Removed under a running server: the keys it holds still read and write.
+            return
         stamp = (status.st_mtime_ns, status.st_size)
         if stamp == self._stamp:
             return
