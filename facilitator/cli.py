@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
 import click
 from flask import Flask, current_app
@@ -100,6 +101,7 @@ def purge() -> None:
 
 
 ROTATION_PASSES = 5
+ROTATION_GRACE_SECONDS = 1.0
 
 
 def reencrypt_everything(ring: crypto.Keyring) -> int:
@@ -130,6 +132,8 @@ def rotate_key() -> None:
         # Running servers read the file again when it changes: from now on they encrypt with
         # the new key and still read the old one, while the rows are re-encrypted below.
         crypto.write_key_file(ring.key_file, [fresh, *retiring])
+        # A write that began just before, under the old key, has committed by then.
+        time.sleep(ROTATION_GRACE_SECONDS)
         changed = reencrypt_everything(ring)
         crypto.write_key_file(ring.key_file, [fresh])
         click.echo(f"Re-encrypted {changed} rows under a new key in {ring.key_file}.")

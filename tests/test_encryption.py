@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,43 @@ def test_plain_rows_left_unmigrated_are_encrypted_by_rotate_key(app, therapist):
     db.session.expire_all()
     assert {e.detail for e in db.session.query(AuditEntry)} == {"plain detail"}
     assert store.load_state(store.get_session(planted.session_id)).notes[0].text == planted.note
+
+
+def test_notes_written_while_the_key_rotates_all_read_afterwards(app, therapist, tmp_path):
+    """A therapist keeps writing notes on one server while another process rotates the key: no
+    note is lost, and once the old key is gone every row is under the new one."""
+    planted = plant_session(therapist, end=False)
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    writing = threading.Event()
+    written: list[str] = []
+    failures: list[BaseException] = []
+
+    def therapist_writes_notes() -> None:
+        with app.app_context():
+            try:
+                for n in range(60):
+                    store.apply(planted.session_id, domain.THERAPIST, domain.AddNote(f"note {n}"))
+                    written.append(f"note {n}")
+                    writing.set()
+            except BaseException as failure:  # reported below
+                failures.append(failure)
+            finally:
+                db.session.remove()
+
+    writer = threading.Thread(target=therapist_writes_notes)
+    writer.start()
+    writing.wait(timeout=30)
+    rotator = app_on(database, tmp_path)
+    with rotator.app_context():
+        result = rotator.test_cli_runner().invoke(args=["rotate-key"])
+        db.engine.dispose()
+    writer.join(timeout=120)
+    assert not failures, failures
+    assert result.exit_code == 0, result.output
+
+    db.session.expire_all()
+    state = store.load_state(store.get_session(planted.session_id))
+    assert [n.text for n in state.notes][1:] == written == [f"note {n}" for n in range(60)]
+    (key,) = crypto.parse_keys((Path(app.instance_path) / crypto.KEY_FILE_NAME).read_text())
+    for token in _stored_tokens():
+        Fernet(key).decrypt(token.encode())
