@@ -188,3 +188,13 @@ def test_the_stored_text_is_kept_as_it_was(app, therapist, therapist_client):
     assert state.notes[0].text == planted.note + "\ud83d\x07\u202e"
     assert any("\ud83d" in a.text for r in state.rounds for a in r.answers.values())
     store.apply(planted.session_id, domain.THERAPIST, domain.AddNote("after"))
+
+
+def test_renaming_a_family_with_a_broken_character_shows_it_on_the_field(therapist_client):
+    therapist_client.post("/families/new", data={"name": "García"})
+    (family,) = db.session.query(Family).all()
+    response = therapist_client.post(f"/families/{family.id}/rename", data={"name": "Gar\x00cía"})
+    assert response.status_code == 400
+    assert "t be saved (an invisible or broken one)" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Family, family.id).name == "García"

@@ -317,13 +317,14 @@ def test_deleting_a_family_needs_confirmation_and_deletes_its_records(
         {"display_name": "", "role": "parent"},
         {"display_name": "Leo", "role": "king"},
         {"display_name": "Leo"},
+        {"display_name": "Leo\x1b", "role": "parent"},
     ],
 )
 def test_bad_member_input_is_refused_with_a_message(app, therapist_client, family, data):
+    """The family's page again, with the message on the field and what was typed kept."""
     response = therapist_client.post(f"/families/{family.id}/members", data=data)
-    assert response.status_code == 302
-    page = therapist_client.get(f"/families/{family.id}")
-    assert 'class="flash flash-error"' in page.text
+    assert response.status_code == 400
+    assert 'class="error"' in response.text and 'aria-invalid="true"' in response.text
     db.session.refresh(family)
     assert len(family.members) == 2
 

@@ -150,7 +150,13 @@ def new_family() -> Response | str:
 
 @bp.route("/families/<int:family_id>")
 def family(family_id: int) -> str:
-    family = own_family(family_id)
+    return _family_page(own_family(family_id))
+
+
+def _family_page(
+    family: Family, member_form: MemberForm | None = None, rename_form: FamilyForm | None = None
+) -> str:
+    """The family's page; a form posted with mistakes is shown again with them on its fields."""
     sessions = db.session.scalars(
         select(LiveSession)
         .where(
@@ -164,8 +170,8 @@ def family(family_id: int) -> str:
         "dashboard/family.html",
         family=family,
         sessions=sessions,
-        member_form=MemberForm(formdata=None),
-        rename_form=FamilyForm(formdata=None, obj=family),
+        member_form=member_form or MemberForm(formdata=None),
+        rename_form=rename_form or FamilyForm(formdata=None, obj=family),
         delete_form=ConfirmForm(formdata=None),
         role_labels=ROLE_LABELS,
         exercise_title=exercise_title,
@@ -173,15 +179,14 @@ def family(family_id: int) -> str:
 
 
 @bp.route("/families/<int:family_id>/rename", methods=["POST"])
-def rename_family(family_id: int) -> Response:
+def rename_family(family_id: int) -> Response | tuple[str, int]:
     family = own_family(family_id)
     form = FamilyForm()
-    if form.validate_on_submit():
-        family.name = form.name.data
-        db.session.commit()
-        flash(_("Saved."), "success")
-    else:
-        flash_errors(form)
+    if not form.validate_on_submit():
+        return _family_page(family, rename_form=form), 400
+    family.name = form.name.data
+    db.session.commit()
+    flash(_("Saved."), "success")
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
@@ -208,16 +213,15 @@ def delete_family(family_id: int) -> Response:
 
 
 @bp.route("/families/<int:family_id>/members", methods=["POST"])
-def add_member(family_id: int) -> Response:
+def add_member(family_id: int) -> Response | tuple[str, int]:
     family = own_family(family_id)
     form = MemberForm()
-    if form.validate_on_submit():
-        member = FamilyMember(display_name=form.display_name.data, role=form.role.data)
-        family.members.append(member)
-        db.session.commit()
-        flash(_("%(name)s was added.", name=form.display_name.data), "success")
-    else:
-        flash_errors(form)
+    if not form.validate_on_submit():
+        return _family_page(family, member_form=form), 400
+    member = FamilyMember(display_name=form.display_name.data, role=form.role.data)
+    family.members.append(member)
+    db.session.commit()
+    flash(_("%(name)s was added.", name=form.display_name.data), "success")
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
