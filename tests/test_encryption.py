@@ -91,6 +91,11 @@ def test_no_planted_word_lies_in_the_postgresql_tables(postgres_url, tmp_path): 
             assert word.encode() not in raw, f"the {what} lies in PostgreSQL as plain text"
         the_draft_still_reads(planted)
         store.apply(planted.session_id, domain.THERAPIST, domain.End())
+        before = _stored_tokens()
+        rotated = app.test_cli_runner().invoke(args=["rotate-key"])
+        assert rotated.exit_code == 0, rotated.output
+        assert not set(_stored_tokens()) & set(before)
+        db.session.expire_all()
 
         client = app.test_client()
         sign_in(client, therapist.email)
