@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -9,7 +11,7 @@ from sqlalchemy import func, select
 
 from facilitator import credentials
 from facilitator.extensions import db
-from facilitator.store import accounts
+from facilitator.store import accounts, crypto
 from facilitator.store import live as store
 from facilitator.store.models import Therapist
 from facilitator.web import auth_sessions
@@ -107,11 +109,65 @@ def purge() -> None:
     days = current_app.config["RETENTION_DAYS"]
     count = store.purge_expired(days)
     noun = "session" if count == 1 else "sessions"
-    click.echo(f"Deleted {count} {noun} past the retention limit of {days} days.")
+    click.echo(
+        f"Deleted {count} {noun} past the retention limit "
+        f"({days} days, or the therapist's own setting)."
+    )
     signed_out = auth_sessions.purge_stale()
     click.echo(f"Forgot {signed_out} expired sign-in(s).")
 
 
+ROTATION_PASSES = 5
+ROTATION_GRACE_SECONDS = 1.0
+
+
+def reencrypt_everything(ring: crypto.Keyring) -> int:
+    """Bring every encrypted row under the newest key; a pass finding none left ends it.
+
+    Another pass is needed only when a server wrote a row under the older key meanwhile.
+    """
+    columns = crypto.encrypted_columns(db.metadata)
+    changed = 0
+    with db.engine.connect() as connection:
+        for _ in range(ROTATION_PASSES):
+            changed += sum(crypto.reencrypt_column(connection, c, ring) for c in columns)
+            if not any(crypto.count_stale(connection, c, ring) for c in columns):
+                return changed
+    raise click.ClickException(
+        "Some rows kept changing under the older key; the older keys were kept. Run it again."
+    )
+
+
+@click.command("rotate-key")
+@with_appcontext
+def rotate_key() -> None:
+    """Encrypt every stored answer, note and record under a new data key."""
+    ring = crypto.keyring()
+    if ring.from_file:
+        retiring = ring.keys
+        fresh = crypto.new_key()
+        # Running servers read the file again when it changes: from now on they encrypt with
+        # the new key and still read the old one, while the rows are re-encrypted below.
+        crypto.write_key_file(ring.key_file, [fresh, *retiring])
+        # A write that began just before, under the old key, has committed by then.
+        time.sleep(ROTATION_GRACE_SECONDS)
+        changed = reencrypt_everything(ring)
+        crypto.write_key_file(ring.key_file, [fresh])
+        click.echo(f"Re-encrypted {changed} rows under a new key in {ring.key_file}.")
+        click.echo(f"The {len(retiring)} older key(s) were removed: no row needs them any more.")
+        return
+    changed = reencrypt_everything(ring)
+    click.echo(f"Re-encrypted {changed} rows under the first key of {crypto.KEYS_VARIABLE}.")
+    if len(ring.keys) > 1:
+        click.echo(f"No row needs the other keys: remove them from {crypto.KEYS_VARIABLE}.")
+    else:
+        click.echo(
+            f"To change the key, put a new one first in {crypto.KEYS_VARIABLE}, e.g. "
+            f"{crypto.new_key()}, keep the current one after it, restart the servers, "
+            "then run this again."
+        )
+
+
 def init_app(app: Flask) -> None:
-    for command in (create_therapist, ensure_demo_therapist, make_admin, purge):
+    for command in (create_therapist, ensure_demo_therapist, make_admin, purge, rotate_key):
         app.cli.add_command(command)

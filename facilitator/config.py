@@ -72,6 +72,10 @@ class Config:
         self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
         # However active, a browser signs in again after this long (a working day).
         self.SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+        # Keys that encrypt health data at rest, newest first; else instance/data_keys.
+        self.DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", "")
+        # No request is read beyond this; the exercise editor and import set their own.
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         # Ended sessions are deleted automatically after this many days.
         self.RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
         self.BABEL_DEFAULT_LOCALE = "en"

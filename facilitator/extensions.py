@@ -37,11 +37,13 @@ socketio = SocketIO()
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, connection_record) -> None:
     """SQLite in write-ahead-log mode: phones reading never wait for a phone writing, and a
-    commit need not wait for the disk twice. Other databases are left as they are."""
+    commit need not wait for the disk twice. Deleted content is overwritten with zeros, so a
+    deleted session leaves no bytes in the file. Other databases are left as they are."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

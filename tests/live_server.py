@@ -20,6 +20,8 @@ from facilitator.extensions import db
 from facilitator.store.models import Therapist
 
 PASSWORD = "correct horse battery"
+# The server process and the test process setting up its data read the same encrypted rows.
+DATA_KEY = "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY="
 
 
 def free_port() -> int:
@@ -50,6 +52,7 @@ class LiveServer:
                 "DATABASE_URL": self.database_url,
                 "FACILITATOR_INSTANCE": str(self.workdir / "instance"),
                 "SECRET_KEY": "live-server-test-secret",
+                "DATA_ENCRYPTION_KEYS": DATA_KEY,
                 "RATELIMIT_STORAGE_URI": "memory://",
                 "JOIN_RATE_LIMIT": "1000 per minute",
                 "LOGIN_RATE_LIMIT": "1000 per minute",
@@ -64,6 +67,7 @@ class LiveServer:
         return {
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "INSTANCE_PATH": self.workdir / "i",
+            "DATA_ENCRYPTION_KEYS": DATA_KEY,
             "SOCKETIO_ASYNC_MODE": "threading",
             "SOCKETIO_MESSAGE_QUEUE": None,
         }

@@ -302,9 +302,12 @@ def test_a_therapist_adds_a_family_and_its_members(app, therapist, therapist_cli
     assert "Núñez" in therapist_client.get("/").text
 
 
-def test_deleting_a_family_needs_confirmation_and_keeps_past_records(
+def test_deleting_a_family_needs_confirmation_and_deletes_its_records(
     app, therapist_client, family, live
 ):
+    refused = therapist_client.post(f"/families/{family.id}/delete", data={"confirm": "y"})
+    assert refused.status_code == 302
+    assert db.session.get(Family, family.id) is not None, "its session is still open"
     end(live)
     therapist_client.post(f"/families/{family.id}/delete", data={})
     assert db.session.get(Family, family.id) is not None
@@ -314,9 +317,10 @@ def test_deleting_a_family_needs_confirmation_and_keeps_past_records(
     db.session.expire_all()
     assert db.session.get(Family, family.id) is None
     assert db.session.scalar(select(func.count()).select_from(FamilyMember)) == 0
-    kept = db.session.get(LiveSession, live.id)
-    assert kept is not None and kept.family_id is None
-    assert therapist_client.get(f"/sessions/{live.id}/record").status_code == 200
+    assert db.session.get(LiveSession, live.id) is None
+    assert therapist_client.get(f"/sessions/{live.id}/record").status_code == 404
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["deleted", "family_deleted"]
 
 
 @pytest.mark.parametrize(
@@ -326,13 +330,14 @@ def test_deleting_a_family_needs_confirmation_and_keeps_past_records(
         {"display_name": "", "role": "parent"},
         {"display_name": "Leo", "role": "king"},
         {"display_name": "Leo"},
+        {"display_name": "Leo\x1b", "role": "parent"},
     ],
 )
 def test_bad_member_input_is_refused_with_a_message(app, therapist_client, family, data):
+    """The family's page again, with the message on the field and what was typed kept."""
     response = therapist_client.post(f"/families/{family.id}/members", data=data)
-    assert response.status_code == 302
-    page = therapist_client.get(f"/families/{family.id}")
-    assert 'class="flash flash-error"' in page.text
+    assert response.status_code == 400
+    assert 'class="error"' in response.text and 'aria-invalid="true"' in response.text
     db.session.refresh(family)
     assert len(family.members) == 2
 
@@ -590,7 +595,7 @@ def test_a_wrong_code_is_explained_not_an_error(app, live, code):
     assert response.status_code == 404
     assert NOT_FOUND_MESSAGE in text(response)
     posted = client.post(
-        f"/join/{code}", data={"member": "new", "name": "Ana", "role": "adolescent"}
+        f"/join/{code}", data={"name": "Ana", "role": "adolescent"}
     )
     assert posted.status_code == 404
     assert NOT_FOUND_MESSAGE in text(posted)
@@ -608,7 +613,7 @@ def test_the_code_of_an_ended_session_no_longer_works(app, live):
     client = app.test_client()
     assert NOT_FOUND_MESSAGE in text(client.get(f"/join/{code}"))
     posted = app.test_client().post(
-        f"/join/{code}", data={"member": "new", "name": "Ana", "role": "adolescent"}
+        f"/join/{code}", data={"name": "Ana", "role": "adolescent"}
     )
     assert posted.status_code == 404
     assert participants(live) == {}
@@ -923,7 +928,7 @@ def test_a_spanish_speaking_therapist_gets_spanish_pages(app):
 def test_form_messages_are_translated(app, live):
     phone = app.test_client()
     response = phone.post(
-        f"/join/{live.join_code}?lang=es", data={"member": "new", "name": "", "role": "parent"}
+        f"/join/{live.join_code}?lang=es", data={"name": "", "role": "parent"}
     )
     assert "Escribe tu nombre." in response.text
     response = phone.post("/join/ZZZZZZ?lang=es", data={})

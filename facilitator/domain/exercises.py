@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from facilitator.domain.common import LANGUAGES, ROLES, Localized, Role
+from facilitator.domain.text import refused_character
 
 FieldMode = Literal["off", "optional", "required"]
 FollowUp = Literal["none", "reflect_back", "reply"]
@@ -110,8 +111,9 @@ _COUNT_DEFAULTS = CountLimits()
 _TEXT_DEFAULTS = TextField()
 # Line breaks and tabs belong in prompts; other control characters, lone surrogates and
 # separators that YAML would silently turn into plain line breaks do not.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-_ALLOWED_CONTROLS = frozenset("\n\t")
+# Besides what no typed text may hold (text.py): line and paragraph separators, which YAML
+# treats as line breaks.
+_FORBIDDEN_CATEGORIES = frozenset({"Zl", "Zp"})
 
 
 def N_(message: str) -> str:
@@ -354,11 +356,9 @@ class _Checker:
             )
             return None
         for character in text:
-            if character in _ALLOWED_CONTROLS:
-                continue
             if (
-                unicodedata.category(character) in _FORBIDDEN_CATEGORIES
-                or character in "\ufffe\uffff"
+                refused_character(character)
+                or unicodedata.category(character) in _FORBIDDEN_CATEGORIES
             ):
                 self.fail(
                     path,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
+from facilitator.domain.text import text_problem
 
 # A text field declared without its own limit still has one.
 DEFAULT_MAX_LENGTH = 200
@@ -124,6 +125,10 @@ def _text(value: Any, spec: FieldSpec) -> str:
         raise _invalid(f"Wrong type for {spec.name}.")
     if len(value) > spec.metadata.get("max_length", DEFAULT_MAX_LENGTH):
         raise DomainError("too_long", f"{spec.name} is too long.")
+    # Nothing that is not valid, printable text gets in: it could not be shown or exported.
+    problem = text_problem(value)
+    if problem is not None:
+        raise DomainError(problem.code, problem.message)
     return value
 
 
@@ -133,6 +138,8 @@ def _ids(value: Any, spec: FieldSpec) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > max_items:
         raise _invalid(f"{spec.name} must be a short list.")
     if not all(isinstance(v, str) and 0 < len(v) <= max_length for v in value):
+        raise _invalid(f"{spec.name} must be a list of ids.")
+    if not all(text_problem(v) is None for v in value):
         raise _invalid(f"{spec.name} must be a list of ids.")
     return tuple(value)
 

@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -21,6 +21,7 @@ from facilitator.domain.exercises import Exercise
 from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
+from facilitator.store.erasure import forget_deleted_bytes
 from facilitator.store.models import (
     AuditEntry,
     Family,
@@ -240,29 +241,55 @@ def audit(therapist_id: int | None, action: str, session_id: str | None, detail:
     )
 
 
-def delete_session(live: LiveSession, therapist_id: int | None, reason: str) -> None:
-    """Delete a session with its answers, record and tokens; the audit trail keeps the fact."""
+def delete_session(
+    live: LiveSession, therapist_id: int | None, reason: str, scrub: bool = True
+) -> None:
+    """Delete a session with its answers, record and tokens; the audit trail keeps the fact.
+
+    `scrub` then clears the deleted bytes from the database's files (erasure.py); a caller
+    deleting many sessions at once does it once at the end.
+    """
     session_id = live.id
     db.session.execute(delete(SessionEvent).where(SessionEvent.session_id == session_id))
     db.session.execute(delete(ParticipantToken).where(ParticipantToken.session_id == session_id))
     db.session.delete(live)
     audit(therapist_id, "deleted", session_id, reason)
     db.session.commit()
+    if scrub:
+        forget_deleted_bytes()
 
 
-def purge_expired(retention_days: int) -> int:
-    """Delete sessions ended more than `retention_days` ago, and abandoned rehearsals."""
-    cutoff = utcnow() - timedelta(days=retention_days)
-    stale_rehearsal = utcnow() - timedelta(days=1)
-    expired = db.session.scalars(
-        select(LiveSession).where(
-            ((LiveSession.ended_at.is_not(None)) & (LiveSession.ended_at < cutoff))
-            | ((LiveSession.rehearsal.is_(True)) & (LiveSession.updated_at < stale_rehearsal))
+def _expired(therapist: Therapist, days: int, now: datetime) -> list[LiveSession]:
+    ended_long_ago = LiveSession.ended_at.is_not(None) & (
+        LiveSession.ended_at < now - timedelta(days=days)
+    )
+    abandoned_rehearsal = LiveSession.rehearsal.is_(True) & (
+        LiveSession.updated_at < now - timedelta(days=1)
+    )
+    return list(
+        db.session.scalars(
+            select(LiveSession).where(
+                LiveSession.therapist_id == therapist.id, ended_long_ago | abandoned_rehearsal
+            )
         )
-    ).all()
-    for live in expired:
-        delete_session(live, None, f"retention limit of {retention_days} days")
-    return len(expired)
+    )
+
+
+def purge_expired(retention_days: int, now: datetime | None = None) -> int:
+    """Delete sessions past their therapist's retention limit, and abandoned rehearsals.
+
+    A therapist's own limit (`Therapist.retention_days`) wins over the server's.
+    """
+    now = now or utcnow()
+    deleted = 0
+    for therapist in db.session.scalars(select(Therapist)).all():
+        days = therapist.retention_days or retention_days
+        for live in _expired(therapist, days, now):
+            delete_session(live, None, f"retention limit of {days} days", scrub=False)
+            deleted += 1
+    if deleted:
+        forget_deleted_bytes()
+    return deleted
 
 
 def reset_presence() -> None:

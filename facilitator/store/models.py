@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from facilitator.extensions import db
+from facilitator.store.crypto import EncryptedJSON, EncryptedText
 
 
 def utcnow() -> datetime:
@@ -30,6 +31,8 @@ class Therapist(UserMixin, db.Model):
     # The clinic's crisis information for the phones' help screen, per language, plain text;
     # a language left out shows the default text.
     crisis_info: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Days an ended session is kept; None follows the server's RETENTION_DAYS.
+    retention_days: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A clinic administrator adds therapists and resets their passwords.
     is_admin: Mapped[bool] = mapped_column(default=False)
@@ -107,7 +110,8 @@ class LiveSession(db.Model):
     join_code: Mapped[str | None] = mapped_column(String(8), unique=True)
     display_token: Mapped[str] = mapped_column(String(64), unique=True)
     rehearsal: Mapped[bool] = mapped_column(default=False)
-    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Answers, drafts, notes and reflections all live in the state: encrypted at rest.
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -133,7 +137,7 @@ class SessionEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
 
     __table_args__ = (Index("ix_session_events_session", "session_id", "id"),)
 
@@ -162,7 +166,8 @@ class AuditEntry(db.Model):
     )
     action: Mapped[str] = mapped_column(String(40))
     session_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    detail: Mapped[str] = mapped_column(Text, default="")
+    # Never meant to hold what someone wrote, and encrypted in case it ever names something.
+    detail: Mapped[str] = mapped_column(EncryptedText, default="")
 
 
 class CustomExercise(db.Model):

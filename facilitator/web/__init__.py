@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
+
+from facilitator.domain.text import printable
+
+
+def printable_output(value: Any) -> Any:
+    """Every value a template prints: text saved before input was checked may hold a lone
+    surrogate, which no page can be encoded with, or a control character; each becomes U+FFFD."""
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: a number no row id can reach (above PostgreSQL's integer,
+    or SQLite's 64 bits) does not match, so it is "not found" rather than a database error."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:
+    app.jinja_env.finalize = printable_output
+    # Before any route is added: each route binds its converters when it is registered.
+    app.url_map.converters["int"] = DatabaseId
     from facilitator.web import (
         account_security,
         admin,

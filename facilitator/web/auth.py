@@ -34,7 +34,13 @@ from facilitator.store.models import Therapist
 from facilitator.timezones import time_zone_choices
 from facilitator.web import auth_sessions
 from facilitator.web.account_forms import LoginCodeForm
-from facilitator.web.forms import AccountForm, LoginForm, SignOutForm, TherapistSettingsForm
+from facilitator.web.forms import (
+    AccountForm,
+    LoginForm,
+    RetentionForm,
+    SignOutForm,
+    TherapistSettingsForm,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -267,12 +273,17 @@ def saved_settings_form() -> TherapistSettingsForm:
 
 
 def account_page(
-    form: AccountForm | None = None, settings: TherapistSettingsForm | None = None
+    form: AccountForm | None = None,
+    settings: TherapistSettingsForm | None = None,
+    retention_form: RetentionForm | None = None,
 ) -> str:
+    """The account page; a form given was just posted and is shown with its messages."""
     return render_template(
         "auth/account.html",
         form=form or AccountForm(formdata=None, obj=current_user),
         settings_form=settings or saved_settings_form(),
+        retention_form=retention_form or saved_retention_form(),
+        server_retention_days=current_app.config["RETENTION_DAYS"],
     )
 
 
@@ -304,3 +315,21 @@ def save_settings() -> Response | tuple[str, int]:
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("auth.account") + "#settings")
+
+
+def saved_retention_form() -> RetentionForm:
+    days = current_user.retention_days
+    return RetentionForm(formdata=None, retention_days=str(days) if days else "")
+
+
+@bp.route("/account/retention", methods=["POST"])
+@login_required
+def retention() -> Response | tuple[str, int]:
+    """How long this therapist's ended sessions are kept; empty follows the server's limit."""
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        return account_page(retention_form=form), 400
+    current_user.retention_days = form.days
+    db.session.commit()
+    flash(_("Saved. Records of ended sessions are deleted after this many days."), "success")
+    return redirect(url_for("auth.account"))

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -27,6 +27,7 @@ from facilitator.domain.exercises import Exercise
 from facilitator.extensions import db
 from facilitator.i18n import current_language
 from facilitator.realtime.broadcast import base_url
+from facilitator.store import erasure
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
 from facilitator.store.models import Family, FamilyMember, LiveSession
@@ -145,7 +146,13 @@ def new_family() -> Response | str:
 
 @bp.route("/families/<int:family_id>")
 def family(family_id: int) -> str:
-    family = own_family(family_id)
+    return _family_page(own_family(family_id))
+
+
+def _family_page(
+    family: Family, member_form: MemberForm | None = None, rename_form: FamilyForm | None = None
+) -> str:
+    """The family's page; a form posted with mistakes is shown again with them on its fields."""
     sessions = db.session.scalars(
         select(LiveSession)
         .where(
@@ -159,8 +166,8 @@ def family(family_id: int) -> str:
         "dashboard/family.html",
         family=family,
         sessions=sessions,
-        member_form=MemberForm(formdata=None),
-        rename_form=FamilyForm(formdata=None, obj=family),
+        member_form=member_form or MemberForm(formdata=None),
+        rename_form=rename_form or FamilyForm(formdata=None, obj=family),
         delete_form=ConfirmForm(formdata=None),
         role_labels=ROLE_LABELS,
         exercise_title=exercise_title,
@@ -168,15 +175,14 @@ def family(family_id: int) -> str:
 
 
 @bp.route("/families/<int:family_id>/rename", methods=["POST"])
-def rename_family(family_id: int) -> Response:
+def rename_family(family_id: int) -> Response | tuple[str, int]:
     family = own_family(family_id)
     form = FamilyForm()
-    if form.validate_on_submit():
-        family.name = form.name.data
-        db.session.commit()
-        flash(_("Saved."), "success")
-    else:
-        flash_errors(form)
+    if not form.validate_on_submit():
+        return _family_page(family, rename_form=form), 400
+    family.name = form.name.data
+    db.session.commit()
+    flash(_("Saved."), "success")
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 
@@ -187,27 +193,31 @@ def delete_family(family_id: int) -> Response:
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(url_for("dashboard.family", family_id=family.id))
-    # Records of sessions already held stay; they simply no longer point at the family.
-    db.session.execute(
-        update(LiveSession).where(LiveSession.family_id == family.id).values(family_id=None)
+    still_open = db.session.scalar(
+        select(LiveSession.id).where(
+            LiveSession.family_id == family.id,
+            LiveSession.ended_at.is_(None),
+            LiveSession.rehearsal.is_(False),
+        )
     )
-    db.session.delete(family)
-    db.session.commit()
-    flash(_("The family was deleted. Records of past sessions are kept."), "success")
+    if still_open:
+        flash(_("This family has a session still open. End it from its console first."), "error")
+        return redirect(url_for("dashboard.family", family_id=family.id))
+    erasure.delete_family(family, current_user.id)
+    flash(_("The family and the records of its sessions were deleted."), "success")
     return redirect(url_for("dashboard.index"))
 
 
 @bp.route("/families/<int:family_id>/members", methods=["POST"])
-def add_member(family_id: int) -> Response:
+def add_member(family_id: int) -> Response | tuple[str, int]:
     family = own_family(family_id)
     form = MemberForm()
-    if form.validate_on_submit():
-        member = FamilyMember(display_name=form.display_name.data, role=form.role.data)
-        family.members.append(member)
-        db.session.commit()
-        flash(_("%(name)s was added.", name=form.display_name.data), "success")
-    else:
-        flash_errors(form)
+    if not form.validate_on_submit():
+        return _family_page(family, member_form=form), 400
+    member = FamilyMember(display_name=form.display_name.data, role=form.role.data)
+    family.members.append(member)
+    db.session.commit()
+    flash(_("%(name)s was added.", name=form.display_name.data), "success")
     return redirect(url_for("dashboard.family", family_id=family.id))
 
 

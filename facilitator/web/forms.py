@@ -19,10 +19,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.fields import Field
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    StopValidation,
+    ValidationError,
+)
 
 from facilitator.domain.common import LANGUAGES, ROLES
 from facilitator.domain.session import NAME_MAX_LENGTH
+from facilitator.domain.text import text_problem
 from facilitator.i18n import LANGUAGE_NAMES
 from facilitator.timezones import is_offered
 
@@ -50,11 +58,33 @@ def language_choices() -> list[SelectChoice]:
     return [SelectChoice(language, LANGUAGE_NAMES[language]) for language in LANGUAGES]
 
 
+INVALID_TEXT_MESSAGE = _l(
+    "This text has a character that can't be saved (an invisible or broken one). Please retype it."
+)
+
+
 def _strip(value: object) -> object:
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+def acceptable_text(form: FlaskForm, field: Field) -> None:
+    """Refuses text that is not valid, printable Unicode (domain/text.py), on the field."""
+    if isinstance(field.data, str) and text_problem(field.data) is not None:
+        raise StopValidation(INVALID_TEXT_MESSAGE)
+
+
+class Form(FlaskForm):
+    """Every form of the app: whatever text a field receives is checked by acceptable_text,
+    even a field that forgets to ask for it, so no form can let broken text into the record."""
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).insert(0, acceptable_text)
+        return super().validate(extra_validators=extra)
+
+
+class LoginForm(Form):
     email = EmailField(
         _l("E-mail"),
         validators=[DataRequired(_l("Please write your e-mail.")), Length(max=254)],
@@ -67,11 +97,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     """Only the CSRF token: signing out is a POST so another site cannot do it for you."""
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     language = SelectField(_l("Language of your pages"), choices=language_choices())
 
 
@@ -119,7 +149,7 @@ def _crisis_info_field(label: str) -> TextAreaField:
     )
 
 
-class TherapistSettingsForm(FlaskForm):
+class TherapistSettingsForm(Form):
     """The therapist's time zone and the crisis information every phone's help screen shows."""
 
     time_zone = SelectField(
@@ -145,7 +175,34 @@ class TherapistSettingsForm(FlaskForm):
         return {language: f.data for language, f in self.crisis_fields().items() if f.data}
 
 
-class FamilyForm(FlaskForm):
+RETENTION_MAX_DAYS = 3650
+
+
+class RetentionForm(Form):
+    retention_days = StringField(
+        _l("Keep the records of ended sessions for (days)"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    def validate_retention_days(self, field: StringField) -> None:
+        if not field.data:
+            return
+        if not field.data.isdecimal() or not 1 <= int(field.data) <= RETENTION_MAX_DAYS:
+            raise ValidationError(
+                _l(
+                    "Please write a number of days from 1 to %(max)d, or leave it empty.",
+                    max=RETENTION_MAX_DAYS,
+                )
+            )
+
+    @property
+    def days(self) -> int | None:
+        """The validated choice: a number of days, or None for the server's limit."""
+        return int(self.retention_days.data) if self.retention_days.data else None
+
+
+class FamilyForm(Form):
     name = StringField(
         _l("Family name"),
         validators=[
@@ -160,7 +217,7 @@ class FamilyForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     display_name = StringField(
         _l("Name they go by"),
         validators=[
@@ -176,7 +233,7 @@ class MemberForm(FlaskForm):
     role = SelectField(_l("Role"), choices=role_choices())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     confirm = BooleanField(
         _l("Yes, I understand this cannot be undone."),
         validators=[DataRequired(_l("Please tick the box to confirm."))],
@@ -192,7 +249,7 @@ class DeleteSessionForm(ConfirmForm):
 AGENDA_SLOTS = 6
 
 
-class StartSessionForm(FlaskForm):
+class StartSessionForm(Form):
     """The session's agenda: exercises in order, one per slot; empty slots are left out."""
 
     # The choices are the therapist's library, checked by the page: see dashboard.start_session.
@@ -206,7 +263,7 @@ class StartSessionForm(FlaskForm):
     )
 
 
-class ImportExerciseForm(FlaskForm):
+class ImportExerciseForm(Form):
     file = FileField(
         _l("Exercise file"),
         validators=[FileRequired(_l("Please choose a file."))],
@@ -215,7 +272,7 @@ class ImportExerciseForm(FlaskForm):
     )
 
 
-class JoinCodeForm(FlaskForm):
+class JoinCodeForm(Form):
     class Meta:
         # Looking a code up changes nothing, and a QR link must work without a form token.
         csrf = False
@@ -231,7 +288,7 @@ class JoinCodeForm(FlaskForm):
     )
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     """Asking to join: a first name and a role. Who is who is the therapist's decision."""
 
     name = StringField(

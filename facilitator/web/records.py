@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from facilitator.domain.common import localize
 from facilitator.domain.exercises import N_
 from facilitator.domain.session import SessionState, answer_from_dict
+from facilitator.domain.text import printable_data
 from facilitator.domain.vocabulary import Vocabulary, default_vocabulary
 from facilitator.extensions import db
 from facilitator.i18n import current_language
@@ -342,7 +343,8 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
 @bp.route("/sessions/<session_id>/export.json")
 def export(session_id: str) -> Response:
     live = own_session(session_id)
-    document = export_document(live, current_language())
+    # Text saved before input was checked could not be encoded as it is (see domain/text.py).
+    document = printable_data(export_document(live, current_language()))
     store.audit(current_user.id, "exported", live.id, "json")
     db.session.commit()
     body = json.dumps(document, ensure_ascii=False, indent=2)

@@ -34,9 +34,9 @@ members = sa.table(
 
 
 def _part_status(state):
-    if not state["rounds"]:
+    if not state.get("rounds"):
         return "pending"
-    return "done" if state["phase"] == "ended" else "running"
+    return "done" if state.get("phase") == "ended" else "running"
 
 
 def to_agenda(state, family_members):
@@ -47,12 +47,13 @@ def to_agenda(state, family_members):
     new["members"] = family_members
     new["waiting"] = []
     new["participants"] = [
-        {**person, "talk_alone_since": None, "removed": False} for person in state["participants"]
+        {**person, "talk_alone_since": None, "removed": False}
+        for person in state.get("participants", [])
     ]
-    new["rounds"] = [{**r, "part_id": 1} for r in state["rounds"]]
+    new["rounds"] = [{**r, "part_id": 1} for r in state.get("rounds", [])]
     new["notes"] = [
         {**note, "part_id": None if note.get("step_index") is None else 1}
-        for note in state["notes"]
+        for note in state.get("notes", [])
     ]
     return new
 
@@ -105,7 +106,8 @@ def upgrade():
     by_family = _members_of(op.get_bind())
 
     def convert(row):
-        if "agenda" in row.state:
+        # Only a session's state as the app saved it has an exercise to make an agenda of.
+        if not isinstance(row.state, dict) or "exercise" not in row.state:
             return None
         return to_agenda(row.state, by_family.get(row.family_id, []))
 
@@ -113,6 +115,10 @@ def upgrade():
 
 
 def downgrade():
-    _convert(lambda row: from_agenda(row.state) if "agenda" in row.state else None)
+    _convert(
+        lambda row: from_agenda(row.state)
+        if isinstance(row.state, dict) and "agenda" in row.state
+        else None
+    )
     with op.batch_alter_table("families") as batch:
         batch.drop_column("last_agenda")
