@@ -433,3 +433,66 @@ def test_every_console_string_has_its_spanish_one():
     assert "letEveryoneIn" in keys(english)
     assert keys(english) - keys(spanish) == set()
     assert keys(spanish) - keys(english) == set()
+
+
+# --- Starting a session -------------------------------------------------------------------
+
+
+def agenda_slots(page) -> list[str]:
+    return [page.get_by_label(f"Exercise {n}", exact=True).input_value() for n in range(1, 7)]
+
+
+@browser_test
+def test_the_agenda_form_works_without_javascript_and_remembers_the_last_agenda(server, browser):
+    plain = browser.new_context(**LAPTOP, java_script_enabled=False)
+    page = plain.new_page()
+    try:
+        sign_in(page, server.url)
+        page.goto(f"{server.url}/families/new")
+        page.get_by_label("Family name").fill("Okafor")
+        page.get_by_role("button", name="Add the family").click()
+        page.get_by_role("link", name="Start a session").click()
+        # A new family starts from the usual first agenda: arrive, a first exercise, leave well.
+        assert agenda_slots(page) == [
+            "builtin:check-in",
+            "builtin:relational-reframe",
+            "builtin:check-out",
+            "",
+            "",
+            "",
+        ]
+        page.get_by_label("Exercise 2", exact=True).select_option(label="Trust and independence")
+        page.get_by_label("Exercise 3", exact=True).select_option(label="— nothing —")
+        page.get_by_label("Exercise 4", exact=True).select_option(
+            label="Check-out: what I'm taking with me"
+        )
+        page.get_by_role("button", name="Open the session").click()
+        page.wait_for_url(re.compile(r".*/sessions/[0-9a-f]+$"))
+    finally:
+        plain.close()
+
+    context = browser.new_context(**LAPTOP)
+    page = context.new_page()
+    try:
+        sign_in(page, server.url)
+        page.get_by_role("link", name="Okafor").first.click()
+        page.get_by_role("link", name="Start a session").click()
+        # The family's last agenda, the empty place left out.
+        assert agenda_slots(page) == [
+            "builtin:check-in",
+            "builtin:trust-and-independence",
+            "builtin:check-out",
+            "",
+            "",
+            "",
+        ]
+        expect(page.locator("#agenda-hint")).to_contain_text("this family's last agenda")
+        screenshot(page, "console-start-form")
+        check_layout(page, "the agenda form")
+        for n in range(1, 4):
+            page.get_by_label(f"Exercise {n}", exact=True).select_option(label="— nothing —")
+        page.get_by_role("button", name="Open the session").click()
+        expect(page.locator("#agenda-error")).to_have_text("Please choose at least one exercise.")
+        assert_accessible(page, "the agenda form with its error")
+    finally:
+        context.close()

@@ -281,6 +281,7 @@ def start_session(family_id: int) -> Response | str:
         "dashboard/start_session.html",
         family=family,
         form=form,
+        remembered=bool(family.last_agenda),
         exercises=exercises,
         language=language,
         localize=localize,
