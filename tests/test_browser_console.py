@@ -216,7 +216,9 @@ def test_the_door_on_a_tablet_lets_everyone_in_at_once(server, browser):
         ).to_be_visible()
         screenshot(console, "console-door-tablet")
         check_layout(console, "console: door on a tablet")
-        console.get_by_role("button", name="Let everyone in").click()
+        # By keyboard alone.
+        console.get_by_role("button", name="Let everyone in").focus()
+        console.keyboard.press("Enter")
         for client in clients:
             client.wait_for(is_in)
         expect(console.locator("#door")).to_be_hidden()
@@ -329,8 +331,42 @@ def test_a_request_to_talk_alone_cannot_be_missed(server, browser):
 
         # Maria's phone received no frame at all because of it.
         assert maria.mark() == maria_frames
+        # A break request from Maria shows beside it; the therapist pauses the room.
+        maria.do("request_break")
+        expect(console.locator("#breaks")).to_contain_text("Maria asked for a break")
+        console.locator("#breaks").get_by_role("button", name="Pause the room").click()
+        expect(console.locator("#phase-line")).to_contain_text("Paused")
+        screenshot(console, "console-paused-with-alerts")
+        assert_accessible(console, "console: paused, with a break and a talk-alone alert")
+        # Resuming clears the break; the request to talk alone stays until it is seen.
+        console.get_by_role("button", name="Resume").click()
+        expect(console.locator("#breaks")).to_be_hidden()
+        expect(alert).to_be_visible()
         alert.get_by_role("button", name="Seen: Sam would like to talk to you alone").click()
         expect(console.locator("#alerts .talk-alone-alert")).to_have_count(0)
+
+
+@browser_test
+def test_a_spanish_speaking_therapist_holds_the_door_in_spanish(server, browser):
+    keys = open_session(server)
+    with (
+        console_for(browser, server, keys, TABLET) as console,
+        phones(server, keys, ("Sam", "adolescent")) as (sam,),
+    ):
+        console.get_by_role("link", name="Español").click()
+        expect(console.locator("#phase-line")).to_contain_text("En la sala de espera")
+        door = console.locator("#door")
+        expect(door.locator("h2")).to_have_text("Esperando en la puerta: 1")
+        door.get_by_role("button", name="Dejar entrar como Sam").click()
+        sam.wait_for(is_in)
+        sam.do("request_talk_alone")
+        alert = console.get_by_role("alert").filter(has_text="quiere hablar contigo a solas")
+        expect(alert).to_contain_text("Sam quiere hablar contigo a solas")
+        expect(alert.locator("time")).to_have_text(re.compile(r"^a las \d{1,2}:\d{2}"))
+        expect(console.locator("#agenda")).to_contain_text("Siguiente")
+        expect(console.get_by_role("button", name="Cerrar la entrada")).to_be_visible()
+        screenshot(console, "console-es-tablet")
+        check_layout(console, "console in Spanish on a tablet")
 
 
 # --- Moves that cannot be sent twice, and asking first ----------------------------------------
