@@ -150,6 +150,8 @@ const dialog = $("confirm-dialog");
 
 /** Ask a question in a modal dialog; resolves true for yes. Escape or "no" answers no. */
 function confirmFirst({ question, detail = "", yes, no }) {
+  // One question at a time: a second tap while one is open does not ask again.
+  if (dialog.open) return Promise.resolve(false);
   const opener = document.activeElement;
   const openerKey = opener && opener.getAttribute("data-focus-key");
   $("confirm-question").textContent = question;
