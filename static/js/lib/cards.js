@@ -60,12 +60,14 @@ export function turnCard(t, turn, { me = null, heading = "h3", current = false }
     isMe ? `${speaker.name} (${t("you")})` : speaker.name,
     " ",
     h("span", { class: "role", text: roleLabel(t, speaker.role) }));
+  // A pass, a therapist-only answer and a skipped turn read the same, calmly, on every screen.
+  const shared = turn.outcome === "revealed";
   const card = h("article", {
-    class: `reveal-card${current ? " is-current" : ""}${turn.outcome === "skipped" ? " is-skipped" : ""}`,
+    class: `reveal-card${current ? " is-current" : ""}${shared ? "" : " is-not-shared"}`,
     "data-speaker": speaker.id,
   }, title);
-  if (turn.outcome === "skipped") {
-    card.appendChild(h("p", { class: "muted", text: t("passed", { name: speaker.name }) }));
+  if (!shared) {
+    card.appendChild(h("p", { class: "not-shared", text: t("notShared") }));
     return card;
   }
   if (turn.answer) {
