@@ -298,7 +298,7 @@ def test_the_agenda_shows_where_the_session_is_and_changes_on_the_way(server, br
         expect(agenda_item(console, "What we've lost")).to_contain_text("Done")
         view = sam.wait_for(lambda v: v["session"]["agenda"]["part"] == 3)
         assert view["session"]["agenda"]["parts"] == 4
-        screenshot(console, "console-agenda-running", full_page=True)
+        screenshot(console, "console-agenda-running")
         check_layout(console, "console: agenda running")
 
 

@@ -224,6 +224,7 @@ function render(v, previous) {
   renderDoor(v, previous);
   renderJoining(v);
   renderPeople(v);
+  placeAgenda(v);
   renderAgenda(v);
   renderSteps(v);
   renderAnswers(v);
@@ -544,9 +545,18 @@ function agendaItem(v, part, later) {
     actions.length ? h("div", { class: "agenda-actions" }, actions) : null);
 }
 
+const agendaCard = $("add-exercise-form").closest(".agenda-card");
+
+/** In the lobby the agenda is planned beside the first step; once running it sits by the people. */
+function placeAgenda(v) {
+  const after = v.session.phase === "lobby" ? el.steps : el.people;
+  if (after.nextElementSibling !== agendaCard) after.after(agendaCard);
+}
+
 // Built once, so a live update never resets what the therapist is choosing.
 const addForm = $("add-exercise-form");
 const addSelect = $("add-exercise");
+addSelect.appendChild(h("option", { value: "", text: t("chooseExercise") }));
 for (const exercise of library) {
   addSelect.appendChild(h("option", { value: exercise.key, text: exercise.title }));
 }
@@ -807,5 +817,5 @@ function showEnded() {
   if (dialog.open) dialog.close();
   // The room display has nothing more to show, and the record is linked from the ended panel.
   for (const id of ["display-panel", "record-so-far"]) show($(id), false);
-  show(addForm.closest(".agenda-card"), false);
+  show(agendaCard, false);
 }
