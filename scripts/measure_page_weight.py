@@ -47,7 +47,6 @@ def join_over_http(server: LiveServer, join_code: str) -> requests.Session:
         f"{server.url}/join/{join_code}",
         data={
             "csrf_token": token.group(1),
-            "member": "new",
             "name": "Sam",
             "role": "adolescent",
             "language": "en",
@@ -95,7 +94,7 @@ def measure(server: LiveServer, browser) -> dict:
     page.on("requestfinished", lambda request: record(request.response()))
     with page.expect_response(lambda r: "/vocabulary/" in r.url):
         page.goto(page_url)
-    page.locator("#lobby").wait_for(state="visible")
+    page.locator("#waiting").wait_for(state="visible")  # a new phone waits to be let in
     page.wait_for_timeout(500)
     context.close()
 

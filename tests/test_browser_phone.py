@@ -196,9 +196,14 @@ def test_a_phone_waits_at_the_door_and_receives_nothing_of_the_session(session, 
     write_and_send(dana.page, "DANAWORDS1 we argue at dinner")
     expect_sent(dana.page)
 
+    # The door asks only for a first name, a role and a language; it names nobody inside.
     sam = phones("Sam")
-    sam.ask_to_join(session.join_url, "adolescent")
     page = sam.page
+    page.goto(session.join_url)
+    expect(page.locator("main")).not_to_contain_text("Dana")
+    expect(page.locator("main")).not_to_contain_text("Rivera")
+    check_phone_screen(page, "phone join form", "phone-join-form")
+    sam.ask_to_join(session.join_url, "adolescent")
     expect(page.get_by_role("heading", name="Welcome, Sam")).to_be_visible()
     expect(page.locator("#waiting")).to_contain_text("Your therapist will let you in soon.")
     # Nothing to signal to yet: the bar's buttons wait for admission too.
@@ -422,7 +427,7 @@ def test_offline_and_back_a_spanish_phone_recovers_by_itself_every_time(session,
         page.locator("#answer-text").fill(words)
         page.get_by_role("button", name=re.compile("^Enviar")).click()
         pending = page.get_by_role(
-            "heading", name="Tu respuesta se enviará cuando vuelvas a tener conexión"
+            "heading", name="Tu respuesta se enviará en cuanto vuelva la conexión"
         )
         expect(pending).to_be_visible()
         assert banner_and_offline_words(page) == [True, 1], "offline is said once, in the banner"
@@ -502,3 +507,23 @@ def test_a_reconnection_stuck_half_open_starts_afresh_once_the_phone_is_online(s
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator("#connection")).to_be_hidden(timeout=4000)
     expect(page.locator("#lobby")).to_be_visible()
+
+
+def test_an_answer_sent_while_the_server_is_down_arrives_when_it_is_back(server, session, phones):
+    leo = admitted(session, phones("Leo", SMALL_PHONE), "other", language="es")
+    page = leo.page
+    session.therapist.open_step()
+    page.locator("#answer-text").fill("LEODOWN1 escrito con el servidor caído")
+    server.kill()
+    expect(page.locator("#connection")).to_be_visible()
+    page.get_by_role("button", name="Enviar mi respuesta").click()
+    pending = page.get_by_role(
+        "heading", name="Tu respuesta se enviará en cuanto vuelva la conexión"
+    )
+    expect(pending).to_be_visible()
+    server.start()
+    delivered = page.get_by_role("heading", name="Tu respuesta ya la tiene tu terapeuta")
+    expect(delivered).to_be_visible(timeout=20000)
+    expect(page.locator("#connection")).to_be_hidden()
+    session.therapist.wait_for(lambda v: v["answers"])
+    assert session.answer_of("Leo")["text"] == "LEODOWN1 escrito con el servidor caído"

@@ -48,8 +48,8 @@ const en = {
   passedLead: "That's fine. You can still answer until your therapist closes this step.",
   answerAfterAll: "Answer after all",
   yourPass: "You passed this time.",
-  pendingTitle: "Your answer will be sent when you're back online",
-  pendingPassTitle: "Your pass will be sent when you're back online",
+  pendingTitle: "Your answer will be sent as soon as the connection is back",
+  pendingPassTitle: "Your pass will be sent as soon as the connection is back",
   pendingLead: "It is kept on this phone. You don't need to do anything.",
   nowSent: "Your answer is with your therapist now.",
   privacyNote:
@@ -348,8 +348,8 @@ const es = {
   passedLead: "Está bien. Todavía puedes responder hasta que tu terapeuta cierre este paso.",
   answerAfterAll: "Responder de todos modos",
   yourPass: "Esta vez pasaste.",
-  pendingTitle: "Tu respuesta se enviará cuando vuelvas a tener conexión",
-  pendingPassTitle: "Tu decisión de pasar se enviará cuando vuelvas a tener conexión",
+  pendingTitle: "Tu respuesta se enviará en cuanto vuelva la conexión",
+  pendingPassTitle: "Tu decisión de pasar se enviará en cuanto vuelva la conexión",
   pendingLead: "Se guarda en este teléfono. No tienes que hacer nada.",
   nowSent: "Tu terapeuta ya tiene tu respuesta.",
   privacyNote:

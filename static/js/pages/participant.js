@@ -208,7 +208,7 @@ function render(v, previous) {
     return;
   }
   if (v.session.paused) {
-    if (previous && !previous.session.paused) announce(t("pausedTitle"));
+    if (previous && previous.session && !previous.session.paused) announce(t("pausedTitle"));
     showOnly(el.paused);
     setTitle(t("pausedTitle"), "");
     replaceContent(el.paused, h("p", { class: "lead", text: t("pausedLead") }));
@@ -491,10 +491,12 @@ function labelled(answer) {
 function startEditing() {
   const from = composer.mode === "pending" ? composer.answer : answerPayload(view.your_answer);
   const pass = composer.mode === "pending" ? isPendingPass() : view.your_answer && view.your_answer.passed;
+  // What the server holds is the sent answer; an unsent one is the phone's alone, as a draft.
+  const synced = composer.mode !== "pending" && !pass;
   composer.mode = "edit";
   composer.answer = pass ? emptyAnswer() : { ...emptyAnswer(), ...from };
   composer.language = null;
-  drafts.saveDraft(answerKey(composer.stepKey), composer.answer, { synced: !pass, editing: true });
+  drafts.saveDraft(answerKey(composer.stepKey), composer.answer, { synced, editing: true });
   regions.delete(el.sent);
   render(view, view);
   const first = el.composer.querySelector("h2, input, button");
