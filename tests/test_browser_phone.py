@@ -359,7 +359,9 @@ def test_when_it_is_your_turn_the_action_comes_to_you(session, phones):
     session.therapist.reveal_next()
     reply = dana.page.get_by_role("heading", name="Your turn to answer")
     expect(reply).to_be_focused()
+    expect(reply).to_be_in_viewport()
     expect(dana.page.locator("#current")).to_contain_text("SAMASKS7")
+    check_phone_screen(dana.page, "phone your turn to reply", "phone-your-turn-to-reply")
     # "Yes, if…" needs words; "Not now" does not.
     dana.page.get_by_role("button", name="Yes, if…").click()
     dana.page.get_by_role("button", name="Send to my therapist").click()
@@ -372,6 +374,7 @@ def test_when_it_is_your_turn_the_action_comes_to_you(session, phones):
     follow_up = session.view()["turns"][-1]["follow_up"]
     assert follow_up["verdict"] == "not_now" and follow_up["text"] == ""
     screenshot(dana.page, "phone-reply-not-now")
+    assert_accessible(dana.page, "phone reply sent")
 
 
 def test_a_phone_turned_away_or_removed_is_told_calmly_and_stops_knocking(session, phones):

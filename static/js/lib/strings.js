@@ -12,7 +12,7 @@ const en = {
   cantConnect: "We couldn't connect this phone",
   joinAgain: "Join with a code",
   shutOut: "This phone is no longer part of the session. If this is a mistake, tell your therapist.",
-  shutOutTitle: "You have left the session",
+  shutOutTitle: "Goodbye for now",
 
   // People and roles
   role_parent: "parent",
@@ -315,7 +315,7 @@ const es = {
   cantConnect: "No hemos podido conectar este teléfono",
   joinAgain: "Unirme con un código",
   shutOut: "Este teléfono ya no forma parte de la sesión. Si es un error, díselo a tu terapeuta.",
-  shutOutTitle: "Ya no estás en la sesión",
+  shutOutTitle: "Hasta pronto",
 
   role_parent: "madre/padre",
   role_adolescent: "adolescente",
