@@ -316,6 +316,16 @@ def test_talking_alone_is_told_to_the_therapist_and_to_no_other_screen(session, 
     talk_alone = page.get_by_role("button", name="I need to talk to my therapist alone")
     expect(talk_alone).to_have_attribute("aria-disabled", "true")
 
+    # While the room is paused a break needs no asking; a word alone is still in reach.
+    session.therapist.do("dismiss_talk_alone", {"participant_id": alert["participant"]["id"]})
+    session.therapist.do("pause")
+    expect(page.get_by_role("heading", name="A short pause")).to_be_visible()
+    expect(page.get_by_role("button", name="I need a break")).to_be_hidden()
+    expect(talk_alone).to_have_attribute("aria-disabled", "false")
+    talk_alone.click()
+    expect(page.locator("#talk-alone-note")).to_have_text("Only your therapist was told.")
+    check_phone_screen(page, "phone paused, talk alone asked", "phone-paused-talk-alone")
+
 
 def test_when_it_is_your_turn_the_action_comes_to_you(session, phones):
     sam = admitted(session, phones("Sam", SMALL_PHONE), "adolescent")
