@@ -33,7 +33,7 @@ const el = {
   timeline: $("timeline"),
   notes: $("notes"),
 };
-const library = JSON.parse($("exercise-library").textContent || "[]");
+const library = JSON.parse($("add-exercise").dataset.library || "[]");
 const banner = connectionBanner(el.banner);
 fillTexts(root, t);
 el.phase.textContent = t("connecting");
