@@ -367,6 +367,13 @@ def test_a_spanish_speaking_therapist_holds_the_door_in_spanish(server, browser)
         expect(console.get_by_role("button", name="Cerrar la entrada")).to_be_visible()
         screenshot(console, "console-es-tablet")
         check_layout(console, "console in Spanish on a tablet")
+        console.get_by_role("button", name="Abrir el primer paso").click()
+        expect(console.locator("#phase-line")).to_contain_text("Parte 1 de 3 · Paso 1 de 1")
+        expect(agenda_item(console, "Check-in")).to_contain_text("Ahora")
+        console.get_by_role("button", name="Visto: Sam quiere hablar contigo a solas").click()
+        expect(console.locator("#alerts .talk-alone-alert")).to_have_count(0)
+        screenshot(console, "console-es-tablet-collecting")
+        check_layout(console, "console in Spanish on a tablet, collecting answers")
 
 
 # --- Moves that cannot be sent twice, and asking first ----------------------------------------
