@@ -497,29 +497,71 @@ def test_every_phone_word_is_written_in_english_and_in_spanish():
     assert sorted(set(keys["en"]) - set(keys["es"])) == []
 
 
-def test_a_reconnection_stuck_half_open_starts_afresh_once_the_phone_is_online(session, phones):
-    """A phone that loses the network while it is reconnecting: its attempt hangs (here: a
-    WebSocket that opens and never answers). Back online, a fresh attempt starts at once
-    rather than after the stuck one times out."""
-    leo = phones("Leo", SMALL_PHONE)
-    page = leo.page
-    network = {"hangs": False}
+class HangingNetwork:
+    """The phone's WebSockets, routed through the test: while `hangs`, a new connection opens
+    and never answers, as on a phone between networks. Routed before the page loads."""
 
-    def route(socket) -> None:
-        if not network["hangs"]:
+    def __init__(self, page):
+        self.hangs = False
+        page.route_web_socket(re.compile(r"/socket\.io/"), self._route)
+
+    def _route(self, socket) -> None:
+        if not self.hangs:
             socket.connect_to_server()
 
-    page.route_web_socket(re.compile(r"/socket\.io/"), route)
-    admitted(session, leo, "other", language="es")
-    network["hangs"] = True
+
+def lose_the_network(page) -> None:
     page.evaluate("window.dispatchEvent(new Event('offline'))")
+
+
+def find_the_network(page) -> None:
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+
+
+def test_a_reconnection_stuck_half_open_starts_afresh_once_the_phone_is_online(session, phones):
+    """A phone that loses the network while it is reconnecting: its attempt hangs. Back
+    online, a fresh attempt starts at once rather than after the stuck one times out."""
+    leo = phones("Leo", SMALL_PHONE)
+    page = leo.page
+    network = HangingNetwork(page)
+    admitted(session, leo, "other", language="es")
+    network.hangs = True
+    lose_the_network(page)
     expect(page.locator("#connection")).to_be_visible()
     page.wait_for_timeout(1500)  # an attempt to reconnect is now half-open
-    page.evaluate("window.dispatchEvent(new Event('offline'))")
-    network["hangs"] = False
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    lose_the_network(page)
+    network.hangs = False
+    find_the_network(page)
     expect(page.locator("#connection")).to_be_hidden(timeout=4000)
     expect(page.locator("#lobby")).to_be_visible()
+
+
+def test_an_answer_sent_offline_survives_a_reload_and_goes_out_once_connected(session, phones):
+    leo = phones("Leo", SMALL_PHONE)
+    page = leo.page
+    network = HangingNetwork(page)
+    admitted(session, leo, "other", language="es")
+    session.therapist.open_step()
+    page.locator("#answer-text").fill("LEORELOAD1 enviado sin red")
+    network.hangs = True
+    lose_the_network(page)
+    page.get_by_role("button", name="Enviar mi respuesta").click()
+    pending = page.get_by_role(
+        "heading", name="Tu respuesta se enviará en cuanto vuelva la conexión"
+    )
+    expect(pending).to_be_visible()
+
+    # The phone is reloaded (the page comes; its connection still hangs), then connects.
+    page.reload()
+    page.wait_for_timeout(500)
+    assert session.answer_of("Leo") is None
+    network.hangs = False
+    find_the_network(page)
+    delivered = page.get_by_role("heading", name="Tu respuesta ya la tiene tu terapeuta")
+    expect(delivered).to_be_visible(timeout=15000)
+    assert session.answer_of("Leo")["text"] == "LEORELOAD1 enviado sin red"
+    kept = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('facilitator:'))")
+    assert kept == [], "once delivered, the phone keeps no copy"
 
 
 def test_an_answer_sent_while_the_server_is_down_arrives_when_it_is_back(server, session, phones):
