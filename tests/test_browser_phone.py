@@ -550,6 +550,11 @@ def test_an_answer_sent_offline_survives_a_reload_and_goes_out_once_connected(se
         "heading", name="Tu respuesta se enviará en cuanto vuelva la conexión"
     )
     expect(pending).to_be_visible()
+    # Opening it to change it, then keeping it as it was, leaves it waiting to go out.
+    page.get_by_role("button", name="Cambiar mi respuesta").click()
+    expect(page.locator("#answer-text")).to_have_value("LEORELOAD1 enviado sin red")
+    page.get_by_role("button", name="Dejar lo que envié").click()
+    expect(pending).to_be_visible()
 
     # The phone is reloaded (the page comes; its connection still hangs), then connects.
     page.reload()

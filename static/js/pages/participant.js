@@ -67,6 +67,7 @@ const composer = {
   built: null,
   inflight: null,
   closedUnsent: false,
+  resume: null,
 };
 
 // The named listener's "what I heard", per turn.
@@ -333,6 +334,7 @@ function startStep(v) {
   composer.stepKey = stepKeyOf(step);
   composer.language = null;
   composer.closedUnsent = false;
+  composer.resume = null;
   saveSoon.cancel();
   const local = drafts.loadDraft(answerKey(composer.stepKey));
   if (local && local.submit) {
@@ -493,6 +495,8 @@ function startEditing() {
   const pass = composer.mode === "pending" ? isPendingPass() : view.your_answer && view.your_answer.passed;
   // What the server holds is the sent answer; an unsent one is the phone's alone, as a draft.
   const synced = composer.mode !== "pending" && !pass;
+  // "Keep what I sent" after changing an answer still waiting for the network sends it as it was.
+  composer.resume = composer.mode === "pending" ? { kind: pass ? "pass" : "answer", value: { ...from } } : null;
   composer.mode = "edit";
   composer.answer = pass ? emptyAnswer() : { ...emptyAnswer(), ...from };
   composer.language = null;
@@ -505,7 +509,10 @@ function startEditing() {
 
 function cancelEditing() {
   saveSoon.cancel();
-  showSent();
+  const resume = composer.resume;
+  composer.resume = null;
+  if (resume) send(resume.kind, resume.value);
+  else showSent();
 }
 
 /** The server holds the answer: drop the phone's copy and show the sent answer, focused. */
@@ -697,6 +704,7 @@ function passStep() {
  */
 async function send(kind, value) {
   saveSoon.cancel();
+  composer.resume = null;
   const key = answerKey(composer.stepKey);
   drafts.saveDraft(key, value, { synced: false, editing: composer.mode === "edit", submit: kind });
   composer.answer = { ...emptyAnswer(), ...value };
