@@ -237,6 +237,8 @@ def test_passing_takes_one_tap_and_looks_like_any_turn_not_shared(session, phone
     sam = admitted(session, phones("Sam"), "adolescent")
     dana = admitted(session, phones("Dana"), "parent")
     expect(sam.page.locator("#screen-meta")).to_have_text("Today has 3 parts.")
+    expect(sam.page.locator("#lobby .person")).to_have_count(2)
+    check_phone_screen(sam.page, "phone lobby", "phone-lobby")
     session.therapist.open_step()
     page = sam.page
 
