@@ -94,7 +94,7 @@ def measure(server: LiveServer, browser) -> dict:
     page.on("requestfinished", lambda request: record(request.response()))
     with page.expect_response(lambda r: "/vocabulary/" in r.url):
         page.goto(page_url)
-    page.locator("#lobby").wait_for(state="visible")
+    page.locator("#waiting").wait_for(state="visible")  # a new phone waits to be let in
     page.wait_for_timeout(500)
     context.close()
 

@@ -293,6 +293,7 @@ def start_session(family_id: int) -> Response | str:
         "dashboard/start_session.html",
         family=family,
         form=form,
+        remembered=bool(family.last_agenda),
         exercises=exercises,
         language=language,
         localize=localize,
@@ -304,13 +305,23 @@ def console(session_id: str) -> Response | str:
     live = own_session(session_id)
     if not live.is_open:
         return redirect(url_for("records.record", session_id=live.id))
+    language = current_language()
     return render_template(
         "live/console.html",
         live=live,
         info=store.session_info(live, base_url()),
         display_url=display_url(live),
-        exercise_title=exercise_title(live, current_language()),
+        exercise_title=exercise_title(live, language),
+        library=exercise_library(language),
     )
+
+
+def exercise_library(language: str) -> list[dict[str, object]]:
+    """What the console can add to the agenda: each available exercise's key, title, steps."""
+    return [
+        {"key": key, "title": localize(exercise.title, language), "steps": len(exercise.steps)}
+        for key, exercise in available_exercises().items()
+    ]
 
 
 @bp.route("/sessions/<session_id>/qr.svg")

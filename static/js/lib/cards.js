@@ -51,11 +51,11 @@ export function answerBody(t, answer, { headingLevel = "h4" } = {}) {
 
 /**
  * A turn whose answer the family does not see. A skipped turn, a pass and a therapist-only
- * answer all arrive as one outcome, so that nobody can tell which it was; "skipped" is the
- * older name of the same thing.
+ * answer arrive to the family as one outcome, so that nobody can tell which it was; the
+ * therapist's own view names which ("skipped", "withheld").
  */
 export function isNotShared(turn) {
-  return turn.outcome === "not_shared" || turn.outcome === "skipped";
+  return turn.outcome !== "revealed";
 }
 
 /**
@@ -70,12 +70,13 @@ export function turnCard(t, turn, { me = null, heading = "h3", current = false }
     isMe ? `${speaker.name} (${t("you")})` : speaker.name,
     " ",
     h("span", { class: "role", text: roleLabel(t, speaker.role) }));
+  // A pass, a therapist-only answer and a skipped turn read the same, calmly, on every screen.
   const card = h("article", {
     class: `reveal-card${current ? " is-current" : ""}${notShared ? " is-not-shared" : ""}`,
     "data-speaker": speaker.id,
   }, title);
   if (notShared) {
-    card.appendChild(h("p", { class: "muted", text: t("notShared") }));
+    card.appendChild(h("p", { class: "muted not-shared", text: t("notShared") }));
     return card;
   }
   if (turn.answer) {

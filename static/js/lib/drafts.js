@@ -1,5 +1,7 @@
 // Unsent words kept on the phone itself, so a locked screen, a reload or a dropped network
-// never loses them. Each entry says whether the server has the same copy yet ("synced").
+// never loses them. Each entry says whether the server has the same copy yet ("synced"), and
+// whether the person already pressed send ("submit": "answer" or "pass"), so that an answer
+// sent without a network goes out by itself once the phone is back.
 
 const PREFIX = "facilitator:draft:";
 
@@ -15,7 +17,7 @@ export function draftKey(sessionId, participantId, stepIndex, part = "answer") {
   return `${PREFIX}${sessionId}:${participantId}:${stepIndex}:${part}`;
 }
 
-/** {value, synced, editing, at} or null. */
+/** {value, synced, editing, submit, at} or null. */
 export function loadDraft(key) {
   const store = storage();
   if (!store) return null;
@@ -27,11 +29,11 @@ export function loadDraft(key) {
   }
 }
 
-export function saveDraft(key, value, { synced = false, editing = false } = {}) {
+export function saveDraft(key, value, { synced = false, editing = false, submit = null } = {}) {
   const store = storage();
   if (!store) return;
   try {
-    store.setItem(key, JSON.stringify({ value, synced, editing, at: Date.now() }));
+    store.setItem(key, JSON.stringify({ value, synced, editing, submit, at: Date.now() }));
   } catch {
     // Storage full: the server copy (save_draft) still keeps the words.
   }
@@ -39,7 +41,7 @@ export function saveDraft(key, value, { synced = false, editing = false } = {}) 
 
 export function markSynced(key, value) {
   const entry = loadDraft(key);
-  if (entry && JSON.stringify(entry.value) === JSON.stringify(value)) {
+  if (entry && !entry.submit && JSON.stringify(entry.value) === JSON.stringify(value)) {
     saveDraft(key, value, { synced: true, editing: entry.editing });
   }
 }

@@ -1,8 +1,10 @@
-// The participant's phone: lobby, the private composer for each step, the reveals as cards,
-// reflect-back, break requests, pause and end. Drafts live on the phone and on the server.
+// The participant's phone: waiting to be let in, lobby, the private composer for each step of
+// each part, passing, the reveals as cards, reflect-back, a break or a word alone with the
+// therapist, pause and end. Drafts live on the phone and on the server; an answer sent without
+// a network is kept on the phone and goes out by itself when the phone is back.
 import { h, replaceContent, show, debounce } from "../lib/dom.js";
 import { strings } from "../lib/strings.js";
-import { openLive, connectionBanner } from "../lib/live.js";
+import { openLive, connectionBanner, isNetworkTrouble } from "../lib/live.js";
 import { turnCard, answerBody, sharedGroundCard, roleLabel, signature } from "../lib/cards.js";
 import { createPicker } from "../lib/chips.js";
 import { loadVocabulary } from "../lib/vocabulary.js";
@@ -21,6 +23,7 @@ const el = {
   title: $("screen-title"),
   meta: $("screen-meta"),
   connecting: $("connecting"),
+  waiting: $("waiting"),
   refused: $("refused"),
   lobby: $("lobby"),
   paused: $("paused"),
@@ -40,6 +43,8 @@ const el = {
   bar: $("phone-bar"),
   breakButton: $("break-button"),
   breakNote: $("break-note"),
+  talkAloneButton: $("talk-alone-button"),
+  talkAloneNote: $("talk-alone-note"),
   languageButton: $("language-button"),
 };
 
@@ -52,21 +57,25 @@ let vocabulary = null;
 let refusedForGood = false;
 
 // The answer being written for the open step. `mode` is "compose" (first answer), "edit"
-// (changing a sent answer) or "sent". Once set up for a step, incoming views never touch it.
+// (changing a sent answer or a pass), "pending" (sent with no network: it goes out when the
+// phone is back) or "sent". Once set up for a step, incoming views never touch it.
 const composer = {
-  stepIndex: null,
+  stepKey: null,
   mode: "compose",
   answer: emptyAnswer(),
   language: null,
   built: null,
   inflight: null,
   closedUnsent: false,
+  resume: null,
 };
 
 // The named listener's "what I heard", per turn.
 const listening = { key: null, text: "", verdict: null, dirty: false, reopened: false };
 // The speaker's "is that what you meant?", per turn.
 const confirming = { key: null, choice: null, clarification: "", reopened: false };
+// Signals (a break, a word alone) tapped without a network, sent after the next connect.
+const queuedSignals = new Set();
 
 function emptyAnswer() {
   return { feelings: [], needs: [], text: "", request: "", therapist_only: false };
@@ -85,8 +94,13 @@ function answerPayload(answer) {
   };
 }
 
-function answerKey(index) {
-  return drafts.draftKey(sessionId, me, index, "answer");
+function answerKey(stepKey) {
+  return drafts.draftKey(sessionId, me, stepKey, "answer");
+}
+
+/** Steps are numbered within their part: a step is known by both. */
+function stepKeyOf(step) {
+  return `${step.part_id}-${step.index}`;
 }
 
 // --- The connection ------------------------------------------------------------------------
@@ -95,24 +109,14 @@ const live = openLive({
   auth: { token: root.dataset.token },
   onView: receive,
   onConnect() {
+    if (banner.shown) announce(t("reconnected"));
     banner.clear();
-    if (el.banner.dataset.shown) {
-      announce(t("reconnected"));
-      delete el.banner.dataset.shown;
-    }
-    // Words typed while offline reach the server as soon as we are back.
-    if (composer.stepIndex !== null && me) {
-      const local = drafts.loadDraft(answerKey(composer.stepIndex));
-      if (local && !local.synced && composer.mode !== "sent") saveToServer();
-    }
-    if (listening.key && listening.dirty) saveListeningToServer();
-    updateSubmitAvailability();
+    catchUp();
   },
   onTrouble() {
     if (refusedForGood) return;
-    banner.trouble(view ? t("reconnecting") : t("connecting"));
-    el.banner.dataset.shown = "1";
-    updateSubmitAvailability();
+    const words = !navigator.onLine ? t("offline") : view ? t("reconnecting") : t("connecting");
+    banner.trouble(words);
   },
   onRefused({ code, message }) {
     refusedForGood = true;
@@ -121,13 +125,29 @@ const live = openLive({
       showEnded();
       return;
     }
+    if (code === "unknown_token") {
+      showShutOut();
+      return;
+    }
     showOnly(el.refused);
     setTitle(t("cantConnect"), "");
     replaceContent(el.refused,
-      h("p", { class: "lead", text: code === "unknown_token" ? t("notJoined") : t("refused", { message }) }),
+      h("p", { class: "lead", text: t("refused", { message }) }),
       h("a", { class: "button primary big", href: "/join", text: t("joinAgain") }));
   },
 });
+
+/** After a (re)connection: whatever waited for the network goes out now, once. */
+function catchUp() {
+  if (!view || view.kind !== "participant") return;
+  if (composer.stepKey !== null && composer.mode !== "sent" && composer.mode !== "pending") {
+    const local = drafts.loadDraft(answerKey(composer.stepKey));
+    if (local && !local.synced) saveToServer();
+  }
+  flushPending();
+  if (listening.key && listening.dirty) saveListeningToServer();
+  for (const signal of queuedSignals) sendSignal(signal);
+}
 
 function announce(text) {
   // Clearing first makes a repeated sentence announced again.
@@ -143,6 +163,9 @@ function receive(next) {
   const previous = view;
   view = next;
   me = next.you.id;
+  if (previous && previous.kind === "waiting" && next.kind === "participant") {
+    announce(t("welcome", { name: next.you.name }));
+  }
   if (next.language !== t.language) {
     t = strings(next.language);
     document.documentElement.lang = t.language;
@@ -163,7 +186,7 @@ function ensureVocabulary(language) {
 }
 
 function showOnly(...visible) {
-  for (const panel of [el.connecting, el.refused, el.lobby, el.paused, el.ended, el.step]) {
+  for (const panel of [el.connecting, el.waiting, el.refused, el.lobby, el.paused, el.ended, el.step]) {
     show(panel, visible.includes(panel));
   }
   root.dataset.screen = visible[0] ? visible[0].id : "";
@@ -177,12 +200,16 @@ function setTitle(title, meta) {
 
 function render(v, previous) {
   renderBar(v);
+  if (v.kind === "waiting") {
+    renderWaiting(v);
+    return;
+  }
   if (v.session.phase === "ended") {
     showEnded();
     return;
   }
   if (v.session.paused) {
-    if (previous && !previous.session.paused) announce(t("pausedTitle"));
+    if (previous && previous.session && !previous.session.paused) announce(t("pausedTitle"));
     showOnly(el.paused);
     setTitle(t("pausedTitle"), "");
     replaceContent(el.paused, h("p", { class: "lead", text: t("pausedLead") }));
@@ -190,19 +217,49 @@ function render(v, previous) {
   }
   if (v.session.phase === "lobby" || !v.step) {
     showOnly(el.lobby);
-    setTitle(t("welcome", { name: v.you.name }), v.session.exercise.title);
+    const parts = v.session.agenda ? v.session.agenda.parts : 1;
+    setTitle(t("welcome", { name: v.you.name }), parts > 1 ? t("partsToday", { count: parts }) : "");
     renderLobby(v);
     return;
   }
   showOnly(el.step);
   const step = v.step;
-  setTitle(step.title, t("stepOf", { index: step.index + 1, count: step.count }));
-  if (composer.stepIndex !== step.index) startStep(v);
+  setTitle(step.title, whereInSession(v));
+  if (composer.stepKey !== stepKeyOf(step)) startStep(v);
   renderComposerArea(v);
   renderAnswered(v);
   renderReveals(v, previous);
   renderListening(v);
   renderConfirming(v);
+  flushPending();
+}
+
+/** "Part 2 of 3 · Step 1 of 4", in plain words; the part only when there is more than one. */
+function whereInSession(v) {
+  const agenda = v.session.agenda;
+  const step = t("stepOf", { index: v.step.index + 1, count: v.step.count });
+  if (!agenda || agenda.parts < 2 || !agenda.part) return step;
+  return `${t("partOf", { index: agenda.part, count: agenda.parts })} · ${step}`;
+}
+
+/** Until the therapist lets this phone in it shows the person's own name and nothing else. */
+function renderWaiting(v) {
+  showOnly(el.waiting);
+  setTitle(t("welcome", { name: v.you.name }), "");
+  renderOnce(el.waiting, [t.language, "waiting"], () => [
+    h("p", { class: "lead", text: t("waitingLead") }),
+    h("p", { class: "muted", text: t("waitingHint") }),
+  ]);
+}
+
+/** Turned away or removed: a calm last word, and nothing of the session stays on the phone. */
+function showShutOut() {
+  drafts.forgetSession(sessionId);
+  composer.stepKey = null;
+  showOnly(el.refused);
+  showBarButtons(false);
+  setTitle(t("shutOutTitle"), "");
+  replaceContent(el.refused, h("p", { class: "lead", text: t("shutOut") }));
 }
 
 function renderOnce(region, value, build) {
@@ -212,18 +269,34 @@ function renderOnce(region, value, build) {
   replaceContent(region, ...[].concat(build()));
 }
 
+function showBarButtons(visible) {
+  for (const button of [el.breakButton, el.talkAloneButton, el.languageButton]) show(button, visible);
+  if (!visible) el.breakNote.textContent = el.talkAloneNote.textContent = "";
+}
+
 function renderBar(v) {
-  const ended = v.session.phase === "ended";
-  show(el.bar, !ended);
-  // During a pause everyone is already on a break.
+  // Someone still waiting at the door is not in the session yet: nobody to signal to.
+  const inSession = v.kind === "participant" && v.session.phase !== "ended";
+  showBarButtons(inSession);
+  if (!inSession) return;
+  // During a pause everyone is already on a break; a word alone is always in reach.
   show(el.breakButton, !v.session.paused);
-  const requested = v.you.break_requested;
-  el.breakButton.textContent = t("needBreak");
-  el.breakButton.setAttribute("aria-disabled", requested ? "true" : "false");
-  el.breakButton.classList.toggle("is-requested", requested);
-  el.breakNote.textContent = requested ? t("breakRequested") : "";
+  renderSignal(el.breakButton, el.breakNote, "request_break", t("needBreak"),
+    v.you.break_requested, t("breakRequested"));
+  renderSignal(el.talkAloneButton, el.talkAloneNote, "request_talk_alone", t("talkAlone"),
+    v.you.talk_alone_requested, t("talkAloneSent"));
   el.languageButton.textContent = t("switchLanguage");
   el.languageButton.lang = t("switchLanguageTo");
+}
+
+function renderSignal(button, note, signal, label, requested, requestedNote) {
+  button.textContent = label;
+  const queued = queuedSignals.has(signal) && !requested;
+  button.setAttribute("aria-disabled", requested || queued ? "true" : "false");
+  button.classList.toggle("is-requested", requested);
+  if (requested) note.textContent = requestedNote;
+  else if (queued) note.textContent = t("signalQueued");
+  else if (note.dataset.error !== "1") note.textContent = "";
 }
 
 function renderLobby(v) {
@@ -247,9 +320,9 @@ function personItem(v, person, status, good) {
 
 function showEnded() {
   drafts.forgetSession(sessionId);
-  composer.stepIndex = null;
+  composer.stepKey = null;
   showOnly(el.ended);
-  show(el.bar, false);
+  showBarButtons(false);
   setTitle(t("endedTitle"), "");
   replaceContent(el.ended, h("p", { class: "lead", text: t("endedLead") }));
 }
@@ -258,12 +331,17 @@ function showEnded() {
 
 function startStep(v) {
   const step = v.step;
-  composer.stepIndex = step.index;
+  composer.stepKey = stepKeyOf(step);
   composer.language = null;
   composer.closedUnsent = false;
+  composer.resume = null;
   saveSoon.cancel();
-  const local = drafts.loadDraft(answerKey(step.index));
-  if (local && !local.synced) {
+  const local = drafts.loadDraft(answerKey(composer.stepKey));
+  if (local && local.submit) {
+    // Sent with no network, before a reload: it still goes out by itself.
+    composer.answer = { ...emptyAnswer(), ...local.value };
+    composer.mode = "pending";
+  } else if (local && !local.synced) {
     // Typed here and not yet on the server: the phone's copy is the newer one.
     composer.answer = { ...emptyAnswer(), ...local.value };
     composer.mode = local.editing || v.your_answer ? "edit" : "compose";
@@ -293,7 +371,7 @@ function renderComposerArea(v) {
   show(el.prompt, step.you_answer);
   el.privacy.textContent = t("privacyNote");
   const open = step.you_answer && !step.locked && v.session.phase === "collecting";
-  show(el.privacy, open && composer.mode !== "sent");
+  show(el.privacy, open && (composer.mode === "compose" || composer.mode === "edit"));
 
   if (!step.you_answer) {
     show(el.composer, false);
@@ -303,23 +381,15 @@ function renderComposerArea(v) {
     return;
   }
   if (!open) {
-    // Closed: what was sent stays visible to its author until its turn; a draft is gone.
-    if (composer.mode !== "sent") {
-      composer.closedUnsent = composer.closedUnsent || (!v.your_answer && hasContent(composer.answer));
-      drafts.forgetDraft(answerKey(step.index));
-      saveSoon.cancel();
-      composer.mode = "sent";
-    }
-    composer.built = null;
-    show(el.composer, false);
-    const revealing = v.session.phase === "revealing";
-    setStepNote(composer.closedUnsent ? t("stepClosedUnsent") : revealing ? t("revealingLead") : t("stepClosed"));
-    const myTurn = v.turns.some((turn) => turn.speaker.id === me);
-    if (myTurn) show(el.sent, false);
-    else renderSent(v, false);
+    renderClosedStep(v);
     return;
   }
   setStepNote("");
+  if (composer.mode === "pending") {
+    show(el.composer, false);
+    renderPending();
+    return;
+  }
   if (composer.mode === "sent" && v.your_answer) {
     show(el.composer, false);
     renderSent(v, true);
@@ -329,12 +399,42 @@ function renderComposerArea(v) {
   show(el.sent, false);
   show(el.composer, true);
   buildComposer(v);
-  updateSubmitAvailability();
+}
+
+/** Closed: what was sent stays visible to its author; a draft (or an undelivered send) is gone. */
+function renderClosedStep(v) {
+  if (composer.mode !== "sent") {
+    const pending = drafts.loadDraft(answerKey(composer.stepKey));
+    const undelivered = composer.mode === "pending" && !(pending && delivered(pending, v));
+    composer.closedUnsent = composer.closedUnsent || undelivered
+      || (!v.your_answer && hasContent(composer.answer));
+    drafts.forgetDraft(answerKey(composer.stepKey));
+    saveSoon.cancel();
+    composer.mode = "sent";
+  }
+  composer.built = null;
+  show(el.composer, false);
+  const revealing = v.session.phase === "revealing";
+  setStepNote(composer.closedUnsent ? t("stepClosedUnsent") : revealing ? t("revealingLead") : t("stepClosed"));
+  // Once one's own turn is shared, the card says it all; a turn not shared keeps one's own
+  // answer at hand, marked as one's own.
+  const myTurn = v.turns.find((turn) => turn.speaker.id === me);
+  if (myTurn && myTurn.outcome === "revealed") show(el.sent, false);
+  else renderSent(v, false);
 }
 
 function setStepNote(text) {
   el.stepNote.textContent = text;
   show(el.stepNote, Boolean(text));
+}
+
+/** One's own answer as one's own: its words, and whether it was a pass or for the therapist. */
+function ownAnswer(answer) {
+  if (answer.passed) return [h("p", { class: "badge private", text: t("yourPass") })];
+  return [
+    answer.therapist_only ? h("p", { class: "badge private", text: t("onlyTherapistSees") }) : null,
+    h("div", { class: "answer-summary" }, answerBody(t, answer, { headingLevel: "h3" })),
+  ];
 }
 
 function renderSent(v, editable) {
@@ -344,31 +444,63 @@ function renderSent(v, editable) {
   }
   show(el.sent, true);
   renderOnce(el.sent, [t.language, v.your_answer, editable], () => {
-    const privateNote = v.your_answer.therapist_only
-      ? h("p", { class: "badge private", text: t("onlyTherapistSees") })
-      : null;
-    const summary = h("div", { class: "answer-summary" }, answerBody(t, v.your_answer, { headingLevel: "h3" }));
+    const passed = v.your_answer.passed;
     if (!editable) {
       // While the answers are shared, one's own stays folded away until its turn.
       return h("details", { class: "own-answer" },
-        h("summary", { text: t("yourAnswer") }), privateNote, summary);
+        h("summary", { text: t("yourAnswer") }), ownAnswer(v.your_answer));
     }
     return [
-      h("h2", { id: "sent-title", tabindex: "-1", text: t("sentTitle") }),
-      h("p", { class: "muted", text: t("sentLead") }),
-      privateNote,
-      summary,
+      h("h2", { id: "sent-title", tabindex: "-1", text: passed ? t("passedTitle") : t("sentTitle") }),
+      h("p", { class: "muted", text: passed ? t("passedLead") : t("sentLead") }),
+      passed ? null : ownAnswer(v.your_answer),
       h("button", { type: "button", class: "button big", "data-focus-key": "edit",
-        text: t("edit"), onclick: startEditing }),
+        text: passed ? t("answerAfterAll") : t("edit"), onclick: startEditing }),
     ];
   });
 }
 
+/** Sent with no network: kept on the phone, and it goes out by itself once the phone is back. */
+function renderPending() {
+  show(el.sent, true);
+  const pass = isPendingPass();
+  renderOnce(el.sent, [t.language, "pending", pass, composer.answer], () => [
+    h("h2", { id: "sent-title", tabindex: "-1", text: pass ? t("pendingPassTitle") : t("pendingTitle") }),
+    h("p", { class: "muted", text: t("pendingLead") }),
+    pass ? null : h("div", { class: "answer-summary" }, answerBody(t, labelled(composer.answer), { headingLevel: "h3" })),
+    h("button", { type: "button", class: "button big", "data-focus-key": "edit",
+      text: pass ? t("answerAfterAll") : t("edit"), onclick: startEditing }),
+  ]);
+}
+
+function isPendingPass() {
+  const local = composer.stepKey !== null && drafts.loadDraft(answerKey(composer.stepKey));
+  return Boolean(local && local.submit === "pass");
+}
+
+/** An answer held as ids, with the labels of the vocabulary, to show it as a card would. */
+function labelled(answer) {
+  const label = (kind) => (id) => {
+    for (const group of (vocabulary && vocabulary[kind]) || []) {
+      const found = group.concepts.find((c) => c.id === id);
+      if (found) return found;
+    }
+    return { id, label: id };
+  };
+  return { ...answer, feelings: answer.feelings.map(label("feelings")), needs: answer.needs.map(label("needs")) };
+}
+
 function startEditing() {
+  const from = composer.mode === "pending" ? composer.answer : answerPayload(view.your_answer);
+  const pass = composer.mode === "pending" ? isPendingPass() : view.your_answer && view.your_answer.passed;
+  // What the server holds is the sent answer; an unsent one is the phone's alone, as a draft.
+  const synced = composer.mode !== "pending" && !pass;
+  // "Keep what I sent" after changing an answer still waiting for the network sends it as it was.
+  composer.resume = composer.mode === "pending" ? { kind: pass ? "pass" : "answer", value: { ...from } } : null;
   composer.mode = "edit";
-  composer.answer = answerPayload(view.your_answer);
+  composer.answer = pass ? emptyAnswer() : { ...emptyAnswer(), ...from };
   composer.language = null;
-  drafts.saveDraft(answerKey(composer.stepIndex), composer.answer, { synced: true, editing: true });
+  drafts.saveDraft(answerKey(composer.stepKey), composer.answer, { synced, editing: true });
   regions.delete(el.sent);
   render(view, view);
   const first = el.composer.querySelector("h2, input, button");
@@ -377,12 +509,15 @@ function startEditing() {
 
 function cancelEditing() {
   saveSoon.cancel();
-  showSent();
+  const resume = composer.resume;
+  composer.resume = null;
+  if (resume) send(resume.kind, resume.value);
+  else showSent();
 }
 
 /** The server holds the answer: drop the phone's copy and show the sent answer, focused. */
 function showSent() {
-  drafts.forgetDraft(answerKey(composer.stepIndex));
+  drafts.forgetDraft(answerKey(composer.stepKey));
   composer.mode = "sent";
   composer.built = null;
   regions.delete(el.sent);
@@ -406,7 +541,7 @@ function buildComposer(v) {
     }
     return;
   }
-  const signatureNow = `${step.index}:${composer.mode}:${t.language}`;
+  const signatureNow = `${composer.stepKey}:${composer.mode}:${t.language}`;
   if (composer.built === signatureNow) return;
   composer.built = signatureNow;
   composer.language = t.language;
@@ -468,12 +603,19 @@ function buildComposer(v) {
       h("span", { class: "toggle-text", text: t("therapistOnly") })),
     h("p", { id: "therapist-only-hint", class: "hint", text: t("therapistOnlyHint") })));
   parts.push(h("p", { id: "composer-error", class: "form-error", role: "alert" }));
-  parts.push(h("p", { id: "composer-offline", class: "hint offline-note" }));
+  const changing = composer.mode === "edit" && !(view.your_answer && view.your_answer.passed);
   const submit = h("button", { type: "submit", id: "submit-answer", class: "button primary big",
-    text: composer.mode === "edit" ? t("submitChanges") : t("submit") });
+    text: changing ? t("submitChanges") : t("submit") });
   parts.push(submit);
   if (composer.mode === "edit") {
     parts.push(h("button", { type: "button", class: "button quiet big", text: t("cancelEdit"), onclick: cancelEditing }));
+  }
+  // One tap, no reason asked: passing is always as easy as answering.
+  if (!(view.your_answer && view.your_answer.passed && composer.mode === "edit")) {
+    parts.push(h("div", { class: "pass-field" },
+      h("button", { type: "button", id: "pass-step", class: "button big pass-button",
+        "aria-describedby": "pass-hint", text: t("passStep"), onclick: passStep }),
+      h("p", { id: "pass-hint", class: "hint", text: t("passHint") })));
   }
   const form = h("form", { class: "composer-form", novalidate: true }, parts);
   form.addEventListener("submit", (event) => {
@@ -514,7 +656,7 @@ function textField(name, spec, fallback) {
 const saveSoon = debounce(() => saveToServer(), DRAFT_DELAY_MS);
 
 function changed() {
-  drafts.saveDraft(answerKey(composer.stepIndex), composer.answer, {
+  drafts.saveDraft(answerKey(composer.stepKey), composer.answer, {
     synced: false, editing: composer.mode === "edit",
   });
   const error = document.getElementById("composer-error");
@@ -523,9 +665,9 @@ function changed() {
 }
 
 function saveToServer() {
-  if (!live.connected || composer.stepIndex === null) return Promise.resolve();
+  if (!live.connected || composer.stepKey === null) return Promise.resolve();
   const sent = { ...composer.answer };
-  const key = answerKey(composer.stepIndex);
+  const key = answerKey(composer.stepKey);
   const request = live.send("save_draft", sent).then((ack) => {
     if (ack.ok) drafts.markSynced(key, sent);
   });
@@ -542,37 +684,115 @@ function missing(step, answer) {
   return "";
 }
 
-async function submitAnswer() {
-  const error = document.getElementById("composer-error");
-  const button = document.getElementById("submit-answer");
+function submitAnswer() {
   const problem = missing(view.step, composer.answer);
   if (problem) {
-    error.textContent = problem;
+    document.getElementById("composer-error").textContent = problem;
     return;
   }
-  if (!live.connected) {
-    error.textContent = t("offlineSubmit");
-    return;
-  }
-  saveSoon.cancel();
-  if (composer.inflight) await composer.inflight; // a late draft must not land after the answer
-  const sent = { ...composer.answer };
-  const label = button.textContent;
-  button.disabled = true;
-  button.textContent = t("sending");
-  const ack = await live.send("submit_answer", sent);
-  button.disabled = false;
-  button.textContent = label;
-  if (!ack.ok) {
-    error.textContent = t.error(ack.error);
-    return;
-  }
-  showSent();
+  send("answer", { ...composer.answer });
 }
 
-function updateSubmitAvailability() {
-  const note = document.getElementById("composer-offline");
-  if (note) note.textContent = live.connected ? "" : t("offlineSubmit");
+function passStep() {
+  send("pass", emptyAnswer());
+}
+
+/**
+ * Send an answer or a pass. It is written down on the phone first, marked as sent: if the
+ * network is gone, or goes before the server answers, it stays "pending" on the phone and
+ * goes out by itself after the next connect (flushPending). Nobody needs to press anything.
+ */
+async function send(kind, value) {
+  saveSoon.cancel();
+  composer.resume = null;
+  const key = answerKey(composer.stepKey);
+  drafts.saveDraft(key, value, { synced: false, editing: composer.mode === "edit", submit: kind });
+  composer.answer = { ...emptyAnswer(), ...value };
+  if (!live.connected) {
+    goPending();
+    return;
+  }
+  const button = document.getElementById(kind === "pass" ? "pass-step" : "submit-answer");
+  if (button) {
+    button.disabled = true;
+    button.textContent = t("sending");
+  }
+  await deliver(key, kind, value);
+}
+
+/** Send what the phone holds as sent; true when the server has it. */
+async function deliver(key, kind, value) {
+  if (composer.inflight) await composer.inflight; // a late draft must not land after the answer
+  const ack = kind === "pass" ? await live.send("pass_step") : await live.send("submit_answer", value);
+  const still = drafts.loadDraft(key);
+  if (answerKey(composer.stepKey) !== key || !still || still.submit !== kind) return false;
+  if (ack.ok) {
+    const wasPending = composer.mode === "pending";
+    showSent();
+    if (wasPending) announce(t("nowSent"));
+    return true;
+  }
+  if (isNetworkTrouble(ack)) {
+    goPending();
+    return false;
+  }
+  // Refused (the step closed, or something is missing): back to the answer, with the reason.
+  drafts.saveDraft(key, value, { synced: false, editing: Boolean(view.your_answer) });
+  composer.mode = view.your_answer ? "edit" : "compose";
+  composer.built = null;
+  regions.delete(el.sent);
+  render(view, view);
+  const error = document.getElementById("composer-error");
+  if (error) error.textContent = t.error(ack.error);
+  return false;
+}
+
+function goPending() {
+  const focused = composer.mode !== "pending";
+  composer.mode = "pending";
+  composer.built = null;
+  regions.delete(el.sent);
+  render(view, view);
+  if (focused) focusSent();
+}
+
+let flushing = false;
+
+/** An answer sent without a network goes out once connected, unless the server has it already. */
+async function flushPending() {
+  if (flushing || composer.mode !== "pending" || !live.connected || !view || !view.step) return;
+  const key = answerKey(composer.stepKey);
+  const local = drafts.loadDraft(key);
+  if (!local || !local.submit) return;
+  const open = !view.step.locked && view.session.phase === "collecting" && !view.session.paused;
+  if (!open) return; // closed: renderClosedStep says it was not sent; paused: after the pause
+  if (delivered(local, view)) {
+    showSent();
+    announce(t("nowSent"));
+    return;
+  }
+  flushing = true;
+  try {
+    await deliver(key, local.submit, local.value);
+  } finally {
+    flushing = false;
+  }
+}
+
+/** Whether the server already holds what the phone sent (its acknowledgement may have been
+ *  lost with the network): then it is not sent twice. */
+function delivered(local, v) {
+  const theirs = v.your_answer;
+  if (!theirs) return false;
+  if (local.submit === "pass") return Boolean(theirs.passed);
+  if (theirs.passed) return false;
+  const mine = { ...emptyAnswer(), ...local.value };
+  const held = answerPayload(theirs);
+  const private_ = Boolean(mine.therapist_only || (v.step.fields && v.step.fields.therapist_only));
+  return JSON.stringify(held.feelings) === JSON.stringify(mine.feelings)
+    && JSON.stringify(held.needs) === JSON.stringify(mine.needs)
+    && held.text === mine.text.trim() && held.request === mine.request
+    && held.therapist_only === private_;
 }
 
 // --- Who has answered (names only, never content) ------------------------------------------
@@ -612,7 +832,9 @@ function renderReveals(v, previous) {
     h("h2", { text: t("sharedSoFar") }),
     earlier.map((turn) => turnCard(t, turn, { me })).reverse(),
   ]);
-  const before = previous && previous.step && previous.step.index === v.step.index ? previous.turns : [];
+  const sameStep = previous && previous.kind === "participant" && previous.step
+    && stepKeyOf(previous.step) === stepKeyOf(v.step);
+  const before = sameStep ? previous.turns : [];
   if (turns.length > before.length && current.outcome === "revealed") {
     announce(t("newReveal", { name: current.speaker.name }));
   }
@@ -622,8 +844,26 @@ function currentTurn(v) {
   return v.turns.length ? v.turns[v.turns.length - 1] : null;
 }
 
+function turnKey(v) {
+  return `${stepKeyOf(v.step)}-${v.turns.length - 1}`;
+}
+
 function listeningKey(v) {
-  return drafts.draftKey(sessionId, me, `${v.step.index}-${v.turns.length - 1}`, "heard");
+  return drafts.draftKey(sessionId, me, turnKey(v), "heard");
+}
+
+/**
+ * It is this person's turn to act: bring the action into view, move focus to its heading and
+ * say it to screen readers. Once per turn, so a new view never pulls anyone away from typing.
+ */
+function callToAction(panel, words) {
+  const heading = panel.querySelector("h2");
+  if (!heading) return;
+  heading.setAttribute("tabindex", "-1");
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  panel.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+  heading.focus({ preventScroll: true });
+  announce(words);
 }
 
 function renderListening(v) {
@@ -636,7 +876,8 @@ function renderListening(v) {
     return;
   }
   const key = listeningKey(v);
-  if (listening.key !== key) {
+  const fresh = listening.key !== key;
+  if (fresh) {
     const local = drafts.loadDraft(key);
     listening.key = key;
     listening.reopened = false;
@@ -653,11 +894,16 @@ function renderListening(v) {
   const sent = follow.submitted && !listening.reopened;
   renderOnce(el.listen, [t.language, key, sent, follow.kind, follow.submitted], () =>
     sent ? listeningSent(turn) : listeningComposer(turn));
+  if (fresh && !follow.submitted) {
+    const reply = follow.kind === "reply";
+    const ask = reply ? t("replyPrompt", { name: turn.speaker.name }) : t("reflectPrompt", { name: turn.speaker.name });
+    callToAction(el.listen, `${reply ? t("yourTurnToReply") : t("yourTurnToListen")}. ${ask}`);
+  }
 }
 
 function listeningSent(turn) {
   return [
-    h("h2", { text: t("yourTurnToListen") }),
+    h("h2", { text: turn.follow_up.kind === "reply" ? t("yourTurnToReply") : t("yourTurnToListen") }),
     h("p", { class: "lead", text: t("reflectionSent") }),
     turn.follow_up.text ? h("blockquote", { class: "follow-text", text: turn.follow_up.text }) : null,
     h("button", { type: "button", class: "button", "data-focus-key": "reopen-listen", text: t("changeReflection"),
@@ -725,7 +971,7 @@ function listeningComposer(turn) {
     : null;
   const send = h("button", { type: "submit", class: "button primary big", text: t("sendReflection") });
   const form = h("form", { class: "listen-form", novalidate: true },
-    h("h2", { text: t("yourTurnToListen") }),
+    h("h2", { id: "listen-title", text: reply ? t("yourTurnToReply") : t("yourTurnToListen") }),
     h("p", { class: "lead", text: reply ? t("replyPrompt", { name: turn.speaker.name }) : t("reflectPrompt", { name: turn.speaker.name }) }),
     verdicts,
     h("div", { class: "field" },
@@ -735,6 +981,12 @@ function listeningComposer(turn) {
     event.preventDefault();
     if (reply && !listening.verdict) {
       error.textContent = t("chooseVerdict");
+      return;
+    }
+    // "Not now" and "yes" need no words; "yes, if…" says what would make it a yes.
+    if (reply && listening.verdict === "yes_if" && !listening.text.trim()) {
+      error.textContent = t("needYesIf");
+      area.focus();
       return;
     }
     if (!reply && !listening.text.trim()) {
@@ -766,8 +1018,9 @@ function renderConfirming(v) {
     && v.session.phase === "revealing";
   show(el.confirm, Boolean(mine));
   if (!mine) return;
-  const key = `${v.step.index}-${v.turns.length - 1}`;
-  if (confirming.key !== key) {
+  const key = turnKey(v);
+  const fresh = confirming.key !== key;
+  if (fresh) {
     confirming.key = key;
     confirming.choice = follow.confirmation;
     confirming.clarification = follow.clarification || "";
@@ -790,6 +1043,9 @@ function renderConfirming(v) {
     }
     return confirmForm();
   });
+  if (fresh && !follow.confirmation) {
+    callToAction(el.confirm, `${t("isThatIt")} ${t("whatTheyHeard", { name: follow.listener.name })}`);
+  }
 }
 
 function confirmForm() {
@@ -839,19 +1095,35 @@ function confirmForm() {
   return form;
 }
 
-// --- The bar: break and language --------------------------------------------------------------
+// --- The bar: a break, a word alone with the therapist, the language ----------------------
 
-el.breakButton.addEventListener("click", async () => {
-  if (el.breakButton.getAttribute("aria-disabled") === "true") return;
-  el.breakButton.setAttribute("aria-disabled", "true");
-  const ack = await live.send("request_break");
+/** Send a private signal; without a network it waits on the phone and goes after reconnecting. */
+async function sendSignal(signal) {
+  const [button, note] = signal === "request_break"
+    ? [el.breakButton, el.breakNote] : [el.talkAloneButton, el.talkAloneNote];
+  queuedSignals.add(signal);
+  button.setAttribute("aria-disabled", "true");
+  delete note.dataset.error;
+  const ack = await live.send(signal);
   if (ack.ok) {
-    el.breakNote.textContent = t("breakSent");
+    queuedSignals.delete(signal);
+    note.textContent = signal === "request_break" ? t("breakSent") : t("talkAloneSent");
+  } else if (isNetworkTrouble(ack)) {
+    note.textContent = t("signalQueued");
   } else {
-    el.breakButton.setAttribute("aria-disabled", "false");
-    el.breakNote.textContent = t.error(ack.error);
+    queuedSignals.delete(signal);
+    button.setAttribute("aria-disabled", "false");
+    note.dataset.error = "1";
+    note.textContent = t.error(ack.error);
   }
-});
+}
+
+for (const [button, signal] of [[el.breakButton, "request_break"], [el.talkAloneButton, "request_talk_alone"]]) {
+  button.addEventListener("click", () => {
+    if (button.getAttribute("aria-disabled") === "true") return;
+    sendSignal(signal);
+  });
+}
 
 el.languageButton.addEventListener("click", async () => {
   const target = t("switchLanguageTo");
