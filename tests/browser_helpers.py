@@ -84,6 +84,10 @@ class FrameRecorder:
                 found.append(json.loads(frame[start:])[1])
         return found
 
+    def views_since(self, mark: int) -> list[str]:
+        """Socket.IO events received after `mark` (heartbeats are not events)."""
+        return [frame for frame in self.frames[mark:] if frame.startswith("42")]
+
     def assert_never(self, word: str, until: int | None = None) -> None:
         frames = self.frames[:until] if until is not None else self.frames
         leaked = [f[:200] for f in frames if word in f]

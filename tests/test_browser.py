@@ -114,34 +114,34 @@ def chip(page, label: str):
     return page.locator("button.chip", has_text=re.compile(f"^{re.escape(label)}$"))
 
 
-def join_by_link(
-    page,
-    url: str,
-    member: str | None = None,
-    *,
-    name: str = "",
-    role: str = "",
-    language: str = "en",
-    shot: str | None = None,
+def ask_to_join(
+    page, url: str, name: str, role: str, language: str = "en", shot: str | None = None
 ) -> None:
+    """What a phone does with the join link: a first name, a role, a language; then it waits."""
     page.goto(url)
-    if member:
-        page.get_by_label(member, exact=True).check()
-    else:
-        page.get_by_label("I'm someone else").check()
-        page.get_by_label("Your name").fill(name)
-        page.get_by_label("You are here as").select_option(role)
+    page.locator("input#name").fill(name)
+    page.locator("select#role").select_option(role)
     page.locator("select#language").select_option(language)
     if shot:
         screenshot(page, shot, full_page=True)
-    page.get_by_role("button", name="Join", exact=True).click()
+    page.locator("form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/s/[0-9a-f]+$"))
+    expect(page.locator("#waiting")).to_be_visible()
 
 
-def test_a_family_session_from_joining_to_the_end(server, browser):
+def let_in(console, name: str, as_member: str | None = None) -> None:
+    row = console.locator("#door .waiting-person", has=console.get_by_text(name, exact=True))
+    label = f"Let in as {as_member}" if as_member else "Let in as themselves"
+    row.get_by_role("button", name=label).click()
+    expect(row).to_have_count(0)
+
+
+def test_a_whole_therapy_hour_from_the_door_to_the_end(server, browser):
+    """Check-in, the main exercise, check-out: one join per phone for the whole agenda, and
+    every frame each screen received checked against what it may see."""
     add_custom_exercise(server, HEARD_IN_TURN)
 
-    # The therapist signs in, adds the family and opens a session from the console UI.
+    # The therapist signs in, adds the family and opens a session with a three-part agenda.
     therapist = browser.new_context(**LAPTOP)
     console = therapist.new_page()
     console_wire = FrameRecorder.attach(therapist, console, "console")
@@ -156,7 +156,14 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
         add_member.get_by_role("button", name="Add", exact=True).click()
         expect(console.locator(".flash")).to_contain_text(member)
     console.get_by_role("link", name="Start a session").click()
-    console.get_by_label("Being heard in turn").check()
+    for slot, title in enumerate(
+        ("Check-in: how I'm arriving today", "Being heard in turn",
+         "Check-out: what I'm taking with me")
+    ):
+        console.get_by_label(f"Exercise {slot + 1}", exact=True).select_option(label=title)
+    for slot in range(3, 6):
+        console.get_by_label(f"Exercise {slot + 1}", exact=True).select_option(index=0)
+    screenshot(console, "start-agenda", full_page=True)
     console.get_by_role("button", name="Open the session").click()
     console.wait_for_url(re.compile(r".*/sessions/[0-9a-f]+$"))
     join_url = console.locator("#join-panel .url").inner_text().strip()
@@ -172,22 +179,39 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     display.goto(display_link)
     expect(display.locator("#display-lobby .code")).to_have_text(code)
 
-    # Sam scans the QR (its URL), Dana types the code, Leo joins as someone new, in Spanish.
+    # Sam scans the QR (its URL), Dana types the code, Leo joins as himself, in Spanish. Each
+    # waits at the door, and the join page names nobody.
     sam_context, sam, sam_wire = phone(browser, "Sam's phone")
-    join_by_link(sam, join_url, "Sam")
+    ask_to_join(sam, join_url, "Sam", "adolescent")
     dana_context, dana, dana_wire = phone(browser, "Dana's phone")
     dana.goto(f"{server.url}/join")
     dana.get_by_label("Session code").fill(code.lower().replace("-", " "))
     screenshot(dana, "join-code")
     dana.get_by_role("button", name="Continue").click()
-    join_by_link(dana, dana.url, "Dana")
+    assert "Rivera" not in dana.content() and "Dr." not in dana.content()
+    ask_to_join(dana, dana.url, "Dana", "parent")
     leo_context, leo, leo_wire = phone(browser, "Leo's phone")
-    join_by_link(leo, join_url, name="Leo", role="other", language="es", shot="join-form")
+    ask_to_join(leo, join_url, "Leo", "other", language="es", shot="join-form")
+    expect(console.locator("#door .waiting-person")).to_have_count(3)
+    screenshot(sam, "participant-waiting")
+    screenshot(console, "console-door")
+    assert_accessible(console, "console door")
+    assert_accessible(sam, "phone waiting")
+    waiting_frames = sam_wire.mark()
 
+    # The therapist lets each phone in as the family member it is, then closes the door.
+    let_in(console, "Sam", as_member="Sam")
+    let_in(console, "Dana", as_member="Dana")
+    let_in(console, "Leo")
+    console.get_by_role("button", name="Close joining").click()
+    expect(display.locator("#display-lobby .code")).to_be_hidden()
     expect(console.locator("#people .person.is-connected")).to_have_count(3)
-    expect(display.locator("#arrived li")).to_have_count(3)
     expect(sam.locator("#lobby .person")).to_have_count(3)
     expect(leo.get_by_role("button", name="Necesito un descanso")).to_be_visible()
+    # Before it was let in, Sam's phone received views, and none of them held the session.
+    sam_wire.assert_never("Rivera-Lopez")
+    sam_wire.assert_never("Dana", until=waiting_frames)
+    sam_wire.assert_never("Check-in", until=waiting_frames)
 
     # Sam switches his phone to Spanish and back: the screen follows his choice.
     sam.get_by_role("button", name="Español").click()
@@ -205,8 +229,25 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     ):
         assert_accessible(page, where)
 
-    # The therapist opens the step; each phone gets the prompt for its role.
+    # Part 1, the check-in: everyone names how they arrive, and each is heard in turn.
     console.get_by_role("button", name="Open the first step").click()
+    expect(sam.locator("#screen-meta")).to_contain_text("Part 1 of 3")
+    expect(leo.locator("#screen-meta")).to_contain_text("Parte 1 de 3")
+    pick(sam, "hopeful", "hopeful")
+    sam.get_by_role("button", name="Send my answer").click()
+    pick(dana, "tired", "tired")
+    dana.get_by_role("button", name="Send my answer").click()
+    leo.get_by_role("button", name="Prefiero pasar esta vez").click()
+    expect(console.locator(".private-answer")).to_have_count(3)
+    console.get_by_role("button", name="Reveal next: Sam").click()
+    expect(display.locator("#current-card")).to_contain_text("hopeful")
+    console.get_by_role("button", name="Reveal next: Dana").click()
+    console.get_by_role("button", name="Next: Leo — not shared, passed").click()
+    expect(sam.locator("#reveals, #current").filter(has_text="Not shared this time")).not_to_have_count(0)
+
+    # Part 2: the therapist opens the main exercise; nobody joins again.
+    console.get_by_role("button", name=re.compile("^Start the next exercise")).click()
+    expect(sam.locator("#screen-meta")).to_contain_text("Part 2 of 3")
     expect(sam.locator("#prompt")).to_have_text("What has it been like for you at home lately?")
     expect(dana.locator("#prompt")).to_have_text(
         "What has it been like for you as a parent lately?"
@@ -291,6 +332,7 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     for wire, mark in before_reveal.items():
         wire.assert_never("SAMPLANT1", until=mark)
     expect(dana.get_by_role("heading", name="Your turn to listen")).to_be_visible()
+    expect(dana.get_by_role("heading", name="Your turn to listen")).to_be_focused()
     dana.get_by_label("What I heard you say").fill("DANAHEARD4 you miss talking with us")
     screenshot(dana, "participant-listening")
     assert_accessible(dana, "phone listening")
@@ -332,10 +374,11 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     screenshot(display, "display-reveal")
     assert_accessible(display, "display reveal")
 
-    # Leo's answer is for the therapist only: there is nobody left to reveal.
+    # Leo's answer is for the therapist only: his turn comes, and the family sees only that it
+    # was not shared this time.
+    console.get_by_role("button", name="Next: Leo — not shared, for you only").click()
+    expect(display.locator("#current-card")).to_contain_text("Not shared this time")
     expect(console.locator("#answers")).to_contain_text("Everyone has had their turn")
-    leo_answer = answers.filter(has_text="Leo")
-    expect(leo_answer.get_by_role("button", name=re.compile("Reveal"))).to_have_count(0)
 
     # Shared ground: the need both revealed answers named.
     console.get_by_role("button", name="Show shared ground").click()
@@ -352,6 +395,19 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     console.get_by_role("button", name="Add note").click()
     expect(console.locator("#notes")).to_contain_text("NOTEPLANT7")
 
+    # Sam asks to talk to the therapist alone: only the console learns of it; the other
+    # screens receive no frame at all.
+    quiet = {wire: wire.mark() for wire in (dana_wire, leo_wire, display_wire)}
+    sam.get_by_role("button", name="I need to talk to my therapist alone").click()
+    expect(sam.get_by_text("Only your therapist was told.")).to_be_visible()
+    alert = console.get_by_role("alert").filter(has_text="Sam would like to talk to you alone")
+    expect(alert).to_be_visible()
+    screenshot(console, "console-talk-alone")
+    alert.get_by_role("button", name=re.compile("^Seen")).click()
+    expect(alert).to_have_count(0)
+    for wire, mark in quiet.items():
+        assert wire.views_since(mark) == [], f"{wire.name} received a frame"
+
     # Leo asks for a break; the console makes it stand out; the therapist pauses the room.
     leo.get_by_role("button", name="Necesito un descanso").click()
     expect(leo.locator("#break-note")).to_contain_text("terapeuta")
@@ -364,12 +420,32 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     expect(display.locator("#display-paused")).to_be_visible()
     screenshot(sam, "participant-paused")
     assert_accessible(sam, "phone paused")
+    assert_accessible(display, "display paused")
     console.get_by_role("button", name="Resume").click()
     expect(sam.locator("#shared")).to_contain_text("to be listened to")
     expect(console.locator("#breaks")).to_be_hidden()
     expect(leo.get_by_role("button", name="Necesito un descanso")).to_have_attribute(
         "aria-disabled", "false"
     )
+
+    # Part 3, the check-out: first, for the therapist only, how safe each feels going home.
+    console.get_by_role("button", name=re.compile("^Start the next exercise")).click()
+    expect(sam.locator("#screen-meta")).to_contain_text("Part 3 of 3")
+    expect(sam.locator("#prompt")).to_contain_text("Only your therapist will see this.")
+    pick(sam, "worried", "worried")
+    sam.get_by_role("textbox", name=re.compile("^For my therapist only")).fill("SAMSAFE8 worried")
+    expect(sam.locator("#therapist-only")).to_have_count(0)
+    sam.get_by_role("button", name="Send my answer").click()
+    pick(dana, "calm", "calm")
+    dana.get_by_role("button", name="Send my answer").click()
+    leo.get_by_role("button", name="Prefiero pasar esta vez").click()
+    expect(console.locator(".private-answer").filter(has_text="SAMSAFE8")).to_have_count(1)
+    for _ in range(3):
+        console.get_by_role("button", name=re.compile("^Next: .* — not shared")).click()
+    expect(console.locator("#answers")).to_contain_text("Everyone has had their turn")
+    expect(display.locator("#current-card")).to_contain_text("Not shared this time")
+    for wire in (dana_wire, leo_wire, display_wire):
+        wire.assert_never("SAMSAFE8")
 
     # The therapist ends the session, after confirming.
     console.get_by_role("button", name="End the session").click()
@@ -385,14 +461,18 @@ def test_a_family_session_from_joining_to_the_end(server, browser):
     kept = sam.evaluate("Object.keys(localStorage).filter(k => k.startsWith('facilitator:draft:'))")
     assert kept == [], "nothing of an ended session stays on the phone"
 
-    # Over the whole session: therapist-only words, notes and drafts never left their owners.
+    # Over the whole agenda: therapist-only words, notes and drafts never left their owners,
+    # and the family's name never reached a phone or the display.
     for wire in (sam_wire, dana_wire, display_wire):
         wire.assert_never("LEOSECRET3")
     for wire in (sam_wire, dana_wire, leo_wire, display_wire):
         wire.assert_never("NOTEPLANT7")
+        wire.assert_never("Rivera-Lopez")
     for wire in (console_wire, dana_wire, leo_wire, display_wire):
         wire.assert_never("SAMDRAFTONLY")
-    assert console_wire.saw("NOTEPLANT7")
+    for wire in (dana_wire, leo_wire, display_wire):
+        wire.assert_never("SAMSAFE8")
+    assert console_wire.saw("NOTEPLANT7") and console_wire.saw("SAMSAFE8")
     for context in (therapist, room, sam_context, dana_context, leo_context):
         context.close()
 
@@ -406,9 +486,11 @@ def test_a_phone_keeps_its_words_offline_and_across_a_reload(server, browser):
     join_url = f"{server.url}/join/{keys['join_code'].replace('-', '')}"
 
     theo_context, theo, _ = phone(browser, "Theo's phone")
-    join_by_link(theo, join_url, "Theo")
+    ask_to_join(theo, join_url, "Theo", "adolescent")
     ana_context, ana, _ = phone(browser, "Ana's phone")
-    join_by_link(ana, join_url, "Ana")
+    ask_to_join(ana, join_url, "Ana", "parent")
+    let_in(console, "Theo", as_member="Theo")
+    let_in(console, "Ana", as_member="Ana")
     console.get_by_role("button", name="Open the first step").click()
 
     # Theo is half-way through an answer when the network drops.
@@ -417,7 +499,7 @@ def test_a_phone_keeps_its_words_offline_and_across_a_reload(server, browser):
     text.fill("I was going to say")
     theo_context.set_offline(True)
     expect(theo.locator("#connection")).to_be_visible()
-    expect(theo.locator("#connection")).to_contain_text("Reconnecting")
+    expect(theo.locator("#connection")).to_contain_text("offline")
     text.press_sequentially(" that I miss you", delay=10)
     pick(theo, "hopeful", "hopeful")
 

@@ -86,6 +86,7 @@ function render(v, previous) {
   }
   if (v.session.phase === "lobby" || !v.step) {
     showOnly(el.lobby);
+    renderJoining(v);
     renderArrived(v);
     return;
   }
@@ -97,6 +98,14 @@ function render(v, previous) {
   fitToScreen();
 }
 
+/** The join code and QR show only while the therapist lets new phones ask to join. */
+function renderJoining(v) {
+  const open = Boolean(v.session.join_code);
+  for (const node of el.lobby.querySelectorAll(".qr, .code, .url, #join-heading")) {
+    node.hidden = !open;
+  }
+}
+
 function renderArrived(v) {
   const here = v.people.filter((p) => p.connected);
   renderOnce(el.arrived, [here.map((p) => [p.id, p.name, p.role])], () => [
@@ -105,12 +114,14 @@ function renderArrived(v) {
   ]);
 }
 
-/** The step's title and, when the session is an agenda, where in it we are. */
+/** The step's title and, when the agenda has more than one part, where in it we are. */
 function renderHead(v) {
   el.title.textContent = v.step.title;
+  // Every view names its place in the agenda; "Part 1 of 1" would be noise, as on the phones.
   const agenda = v.session.agenda;
-  show(el.agenda, Boolean(agenda));
-  el.agenda.textContent = agenda ? t("agendaPart", { part: agenda.part, parts: agenda.parts }) : "";
+  const many = Boolean(agenda && agenda.part && agenda.parts > 1);
+  show(el.agenda, many);
+  el.agenda.textContent = many ? t("agendaPart", { part: agenda.part, parts: agenda.parts }) : "";
 }
 
 /** Who has answered, never what: shown until the first turn is shared. */

@@ -592,16 +592,12 @@ function buildComposer(v) {
     if (spec.mode === "off") continue;
     parts.push(textField(name, spec, fallback));
   }
-  const privateBox = h("input", { type: "checkbox", id: "therapist-only", "aria-describedby": "therapist-only-hint",
-    checked: answer.therapist_only });
-  privateBox.addEventListener("change", () => {
-    composer.answer = { ...composer.answer, therapist_only: privateBox.checked };
-    changed();
-  });
-  parts.push(h("div", { class: "toggle-field" },
-    h("label", { for: "therapist-only", class: "toggle" }, privateBox,
-      h("span", { class: "toggle-text", text: t("therapistOnly") })),
-    h("p", { id: "therapist-only-hint", class: "hint", text: t("therapistOnlyHint") })));
+  if (fields.therapist_only) {
+    // The whole step is for the therapist: nothing to choose, only to be told plainly.
+    parts.push(h("p", { class: "badge private", text: t("onlyTherapistSees") }));
+  } else {
+    parts.push(privateToggle(answer, changed));
+  }
   parts.push(h("p", { id: "composer-error", class: "form-error", role: "alert" }));
   const changing = composer.mode === "edit" && !(view.your_answer && view.your_answer.passed);
   const submit = h("button", { type: "submit", id: "submit-answer", class: "button primary big",
@@ -623,6 +619,20 @@ function buildComposer(v) {
     submitAnswer();
   });
   replaceContent(el.composer, form);
+}
+
+/** "For my therapist only": this answer is never shown to the family. */
+function privateToggle(answer, changed) {
+  const privateBox = h("input", { type: "checkbox", id: "therapist-only", "aria-describedby": "therapist-only-hint",
+    checked: answer.therapist_only });
+  privateBox.addEventListener("change", () => {
+    composer.answer = { ...composer.answer, therapist_only: privateBox.checked };
+    changed();
+  });
+  return h("div", { class: "toggle-field" },
+    h("label", { for: "therapist-only", class: "toggle" }, privateBox,
+      h("span", { class: "toggle-text", text: t("therapistOnly") })),
+    h("p", { id: "therapist-only-hint", class: "hint", text: t("therapistOnlyHint") }));
 }
 
 function textField(name, spec, fallback) {
