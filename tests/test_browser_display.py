@@ -1,7 +1,8 @@
 """The room display in a real Chromium, read as a family reads a TV from the sofa: a whole
-session told state by state on a 1920x1080 screen in English and a 1280x720 one in Spanish,
-each state scanned with axe (contrast included), measured for the size of every word, checked
-to fit the screen without scrolling, and photographed into tests/artifacts/."""
+session of two exercises told state by state on a 1920x1080 screen in English and a 1280x720
+one in Spanish, each state scanned with axe (contrast included), measured for the size of every
+word, checked to fit the screen without scrolling, and photographed into tests/artifacts/.
+The therapist and the phones are Socket.IO clients making the console's and the phones' moves."""
 
 from __future__ import annotations
 
@@ -70,6 +71,31 @@ HEARD_AND_ASKED = Exercise(
             text=TextField("off"),
             request=TextField("required", 200),
             follow_up="reply",
+        ),
+    ),
+)
+
+# The agenda's second part: one short step everyone answers, or passes on.
+GOING_HOME = Exercise(
+    id="going-home",
+    title=_both("Going home"),
+    description=_both("One thing each person takes home."),
+    steps=(
+        Step(
+            id="take-home",
+            title=_both("What I take home"),
+            prompts={
+                "adolescent": _both("What do you take home from today?"),
+                "parent": _both("What do you take home from today?"),
+                "other": _both("What do you take home from today?"),
+            },
+            answered_by=("adolescent", "parent", "other"),
+            feelings=CountLimits(0, 2),
+            needs=CountLimits(0, 2),
+            text=TextField("optional", 200),
+            request=TextField("off"),
+            reveal_order=("adolescent", "parent", "other"),
+            follow_up="none",
         ),
     ),
 )
@@ -163,14 +189,15 @@ def assert_readable(page, shots: str, state: str) -> None:
     assert FAMILY_NAME not in page.locator("body").inner_text()
 
 
-def assert_agenda_line(page, wire: FrameRecorder, says: dict[str, str]) -> None:
-    """Where the session is in its agenda, small and calm, when the view says; else nothing."""
-    agenda = wire.views()[-1]["session"].get("agenda")
-    line = page.locator("#display-agenda")
-    if agenda:
-        expect(line).to_have_text(says["part"].format(**agenda))
-    else:
-        expect(line).to_be_hidden()
+def assert_agenda_line(page, says: dict[str, str], part: int, parts: int) -> None:
+    """Where the session is in its agenda ("Part 2 of 3"), small and calm under the title."""
+    line = says["part"].format(part=part, parts=parts)
+    expect(page.locator("#display-agenda")).to_have_text(line)
+
+
+def reveal(therapist: Client, phone: Client) -> None:
+    """The therapist gives this person their turn."""
+    therapist.do("reveal", {"participant_id": phone.view()["you"]["id"]})
 
 
 def therapist_speaks(server: LiveServer, language: str) -> None:
@@ -196,16 +223,17 @@ def server(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("screen", "language", "shots"),
-    [(FULL_HD, "en", "display"), (HD_READY, "es", "display-es-720p")],
+    [(FULL_HD, "en", "display-1080p"), (HD_READY, "es", "display-es-720p")],
     ids=["1080p-english", "720p-spanish"],
 )
 def test_the_room_display_reads_from_across_the_room_in_every_state(
     server, browser, screen, language, shots
 ):
     says = SAYS[language]
-    title = {step.id: step.title[language] for step in HEARD_AND_ASKED.steps}
+    steps = (*HEARD_AND_ASKED.steps, *GOING_HOME.steps)
+    title = {step.id: step.title[language] for step in steps}
     therapist_speaks(server, language)
-    keys = server.open_session(HEARD_AND_ASKED, family_members=(("Rosa", "other"),))
+    keys = server.open_session([HEARD_AND_ASKED, GOING_HOME], family_members=(("Rosa", "other"),))
     room = browser.new_context(viewport=screen, reduced_motion="reduce", locale=language)
     display = room.new_page()
     wire = FrameRecorder.attach(room, display, "display")
@@ -223,17 +251,31 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         assert qr and qr["height"] >= 0.6 * screen["height"], f"the join QR is small: {qr}"
         assert_readable(display, shots, "lobby-empty")
 
-        # The family arrives, each on their own phone.
+        # The family asks to join, each on their own phone, and waits at the door: who waits
+        # is the therapist's to know, so the room shows nobody yet.
+        views_before = len(wire.views())
         for name, role in (("Sam", "adolescent"), ("Dana", "parent"), ("Leo", "other")):
             token = join_by_phone(server.url, keys["join_code"], name, role)
             phones[name] = Client(name).connect(server.url, {"token": token})
         sam, dana, leo = phones["Sam"], phones["Dana"], phones["Leo"]
+        for phone in (sam, dana, leo):
+            phone.wait_for(lambda view: view["kind"] == "waiting")
+        expect(display.locator("#arrived")).to_contain_text(says["waiting"])
+        expect(display.locator("#arrived li")).to_have_count(0)
+        assert wire.views(), "the display received its views"
+        for name in ("Sam", "Dana", "Leo"):
+            wire.assert_never(name)
+
+        # The therapist lets them in: now the room sees who is here.
+        therapist.admit_everyone()
         expect(display.locator("#arrived li")).to_have_count(3)
+        assert len(wire.views()) > views_before, "the display heard of the family coming in"
         assert_readable(display, shots, "lobby")
 
-        # A step collects answers: the room sees who has answered, never what.
-        therapist.do("open_step")
+        # Part 1: a step collects answers; the room sees who has answered, never what.
+        therapist.open_step()
         expect(display.locator("#display-title")).to_have_text(title["hard-thing"])
+        assert_agenda_line(display, says, 1, 2)
         sam.do(
             "submit_answer",
             {
@@ -245,7 +287,6 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         )
         expect(display.locator("#answering li.is-on")).to_have_count(1)
         expect(display.locator("#answering li")).to_have_count(3)
-        assert_agenda_line(display, wire, says)
         assert_readable(display, shots, "collecting")
         assert wire.views(), "the display received its views"
         wire.assert_never("nobody asks")
@@ -257,7 +298,7 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         leo.do("submit_answer", {"feelings": ["hopeful"], "text": "LEOSECRET"})
 
         # Sam's answer is revealed: feelings, needs, words and request; Dana is to reflect back.
-        therapist.do("reveal")
+        reveal(therapist, sam)
         expect(current).to_contain_text(SAM_WORDS)
         expect(current).to_contain_text(SAM_ASKS)
         expect(current).to_contain_text(says["need_heard"])
@@ -279,7 +320,7 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
 
         # Dana's turn, the longest card a step allows: the newest card is the largest, and
         # Sam's, now earlier, stays legible (beside it when the screen has room).
-        therapist.do("reveal")
+        reveal(therapist, dana)
         expect(current).to_contain_text("I miss the talks")
         newest = font_px(current.locator(".reveal-card"))
         earlier = display.locator("#earlier-cards .reveal-card")
@@ -306,11 +347,12 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         assert_readable(display, shots, "shared-ground")
 
         # Step two: a request, and the reply to it.
-        therapist.do("open_step")
+        therapist.open_step()
         expect(display.locator("#display-title")).to_have_text(title["one-request"])
+        assert_agenda_line(display, says, 1, 2)
         sam.do("submit_answer", {"needs": ["space"], "request": "Would you knock first?"})
         dana.do("submit_answer", {"needs": ["trust"], "request": "Would you text me?"})
-        therapist.do("reveal")
+        reveal(therapist, sam)
         expect(current).to_contain_text("Would you knock first?")
         expect(current).to_contain_text(says["writing_reply"])
         assert_readable(display, shots, "reply-writing")
@@ -324,6 +366,27 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         expect(current).to_contain_text("If you'll answer when I knock.")
         assert_readable(display, shots, "reply")
 
+        # Part 2 of the agenda: Sam shares, Leo passes with one tap. The room sees his turn
+        # as calmly as a skipped one, and only the cards of this part.
+        therapist.open_step()
+        expect(display.locator("#display-title")).to_have_text(title["take-home"])
+        assert_agenda_line(display, says, 2, 2)
+        expect(display.locator("#answering li")).to_have_count(3)
+        expect(current).to_be_hidden()
+        assert_readable(display, shots, "part-two")
+        sam.do("submit_answer", {"text": "Asking about my day first."})
+        leo.do("pass_step")
+        expect(display.locator("#answering li.is-on")).to_have_count(2)
+        reveal(therapist, sam)
+        expect(current).to_contain_text("Asking about my day first.")
+        reveal(therapist, leo)
+        expect(current).to_contain_text("Leo")
+        expect(current).to_contain_text(says["not_shared"])
+        expect(display.locator("#earlier-cards .reveal-card")).to_have_count(1)
+        expect(display.locator("#display-stage")).not_to_contain_text("Would you knock first?")
+        assert_agenda_line(display, says, 2, 2)
+        assert_readable(display, shots, "part-two-passed")
+
         # The TV's network drops for a moment: a calm line says so, as readable as the rest.
         room.set_offline(True)
         expect(display.locator("#connection")).to_be_visible()
@@ -336,7 +399,8 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
         expect(display.locator("#display-paused")).to_be_visible()
         assert_readable(display, shots, "paused")
         therapist.do("resume")
-        expect(current).to_contain_text("Would you knock first?")
+        expect(current).to_contain_text(says["not_shared"])
+        assert_agenda_line(display, says, 2, 2)
 
         therapist.do("end")
         expect(display.locator("#display-ended")).to_be_visible()
@@ -345,4 +409,26 @@ def test_the_room_display_reads_from_across_the_room_in_every_state(
     finally:
         for client in (therapist, *phones.values()):
             client.close()
+        room.close()
+
+
+def test_a_session_of_one_exercise_names_no_part_on_the_display(server, browser):
+    """"Part 1 of 1" would be noise on the TV, as on the phones: the line stays away."""
+    therapist_speaks(server, "en")
+    keys = server.open_session(GOING_HOME)
+    room = browser.new_context(viewport=FULL_HD, reduced_motion="reduce")
+    display = room.new_page()
+    therapist = Client("therapist").connect(
+        server.url, {"session_id": keys["id"]}, headers=therapist_cookie(server.signed_in())
+    )
+    try:
+        display.goto(f"{server.url}/display/{keys['display_token']}")
+        expect(display.locator("#display-lobby .code")).to_have_text(keys["join_code"])
+        therapist.open_step()
+        expect(display.locator("#display-title")).to_have_text(GOING_HOME.steps[0].title["en"])
+        assert therapist.current_view()["session"]["agenda"] == {"part": 1, "parts": 1}
+        expect(display.locator("#display-agenda")).to_be_hidden()
+        assert_readable(display, "display-1080p", "one-part")
+    finally:
+        therapist.close()
         room.close()

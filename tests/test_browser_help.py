@@ -1,5 +1,6 @@
 """The phone's help screen in a real Chromium: it opens with the network off, shows the clinic's
-crisis information in the phone's language, works from the keyboard, and is accessible."""
+crisis information in the phone's language, works from the keyboard, and is accessible, on a phone
+still waiting at the door for the therapist to let it in as on one that has been let in."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from tests.browser_helpers import (
     small_touch_targets,
 )
 from tests.live_server import LiveServer
+from tests.socket_clients import Client, therapist_cookie
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-page_of_session: dict[str, str] = {}
 SMALL_PHONE = {**PHONE, "viewport": {"width": 360, "height": 740}}
 CLINIC_EN = "Call the Rivera clinic: 555 0100 (8 am to 8 pm).\nAt night or at weekends: 911."
 DEFAULT_ES = "Si tú u otra persona están en peligro ahora mismo"
@@ -63,10 +64,10 @@ def pause(server: LiveServer, session_id: str) -> None:
         db.engine.dispose()
 
 
-def joined_phone(browser, server: LiveServer, language: str, init_script: str = ""):
-    """A phone that joined a new session through the join form, on its session page."""
+def phone_at_the_door(browser, server: LiveServer, language: str, init_script: str = ""):
+    """A phone that asked to join a new session through the join form and waits to be let in;
+    returns its browser context, its page and the session's keys."""
     keys = server.open_session(family_members=[("Dana", "parent")])
-    page_of_session[language] = keys["id"]
     http = join_over_http(server, keys["join_code"].replace("-", ""), language=language)
     context = browser.new_context(**SMALL_PHONE)
     context.add_cookies(
@@ -76,12 +77,34 @@ def joined_phone(browser, server: LiveServer, language: str, init_script: str = 
         context.add_init_script(init_script)
     page = context.new_page()
     page.goto(f"{server.url}/s/{keys['id']}")
+    expect(page.locator("#waiting")).to_be_visible()
+    return context, page, keys
+
+
+def let_in(server: LiveServer, keys: dict, page) -> None:
+    """The therapist lets everyone at the door in, from the console's socket; the phone's page
+    turns into the session's lobby by itself."""
+    console = Client("therapist").connect(
+        server.url, {"session_id": keys["id"]}, headers=therapist_cookie(server.signed_in())
+    )
+    try:
+        console.admit_everyone()
+    finally:
+        console.close()
     expect(page.locator("#lobby")).to_be_visible()
-    return context, page
 
 
-def test_the_help_screen_opens_with_the_network_off(server, browser):
-    context, page = joined_phone(browser, server, "en")
+def admitted_phone(browser, server: LiveServer, language: str, init_script: str = ""):
+    """A phone that asked to join and has been let in, on the session's lobby."""
+    context, page, keys = phone_at_the_door(browser, server, language, init_script)
+    let_in(server, keys, page)
+    return context, page, keys
+
+
+@pytest.mark.parametrize("where", ["at-the-door", "let-in"])
+def test_the_help_screen_opens_with_the_network_off(server, browser, where):
+    opened = phone_at_the_door if where == "at-the-door" else admitted_phone
+    context, page, _ = opened(browser, server, "en")
     help_button = page.get_by_role("button", name="Help", exact=True)
     expect(help_button).to_be_visible()
     dialog = page.get_by_role("dialog", name="If you need help")
@@ -89,7 +112,7 @@ def test_the_help_screen_opens_with_the_network_off(server, browser):
 
     # The network drops; the phone says so, and the help still opens, asking nothing of anyone.
     context.set_offline(True)
-    expect(page.locator("#connection")).to_contain_text("Reconnecting")
+    expect(page.locator("#connection")).to_contain_text("You're offline")
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
 
@@ -116,8 +139,8 @@ def test_the_help_screen_opens_with_the_network_off(server, browser):
             "document.activeElement.closest('dialog') !== null"
         ), "focus reached the page behind the help screen"
     assert horizontal_overflow(page) == 0
-    assert_accessible(page, "the help screen, offline")
-    screenshot(page, "help-screen-offline-360")
+    assert_accessible(page, f"the help screen, offline, {where}")
+    screenshot(page, f"help-screen-offline-{where}-360")
 
     # Escape closes it and focus goes back to the Help button.
     page.keyboard.press("Escape")
@@ -135,23 +158,36 @@ def test_the_help_screen_opens_with_the_network_off(server, browser):
     context.set_offline(False)
     expect(page.locator("#connection")).to_be_hidden(timeout=15000)
     assert small_touch_targets(page) == []
-    assert_accessible(page, "the phone with its Help button")
-    screenshot(page, "help-button-360")
+    assert_accessible(page, f"the phone with its Help button, {where}")
+    screenshot(page, f"help-button-{where}-360")
     context.close()
 
 
-def test_the_help_screen_follows_the_phones_language(server, browser):
-    context, page = joined_phone(browser, server, "es")
-    screenshot(page, "help-button-es-360")
+def expect_spanish_help(page, shot: str) -> None:
+    """The help screen in Spanish: the therapist wrote only in English, so the Spanish default
+    comes first, then their words."""
     page.get_by_role("button", name="Ayuda", exact=True).click()
     dialog = page.get_by_role("dialog", name="Si necesitas ayuda")
     expect(dialog).to_be_visible()
-    # The therapist wrote only in English: the Spanish default, then their words.
     expect(dialog.locator(".crisis-info:visible").first).to_contain_text(DEFAULT_ES)
     expect(dialog).to_contain_text("Tu terapeuta también escribió:")
     expect(dialog.locator('.crisis-info[lang="en"]')).to_have_text(CLINIC_EN)
-    screenshot(page, "help-screen-es-360")
+    expect(page.get_by_text("If you need help", exact=True)).to_be_hidden()
+    screenshot(page, shot)
     dialog.get_by_role("button", name="Cerrar").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_the_help_screen_follows_the_phones_language(server, browser):
+    # The language chosen at the door is the help screen's while the phone waits.
+    context, page, keys = phone_at_the_door(browser, server, "es")
+    screenshot(page, "help-button-es-at-the-door-360")
+    expect_spanish_help(page, "help-screen-es-at-the-door-360")
+
+    # Let in, the phone keeps its language.
+    let_in(server, keys, page)
+    screenshot(page, "help-button-es-360")
+    expect_spanish_help(page, "help-screen-es-360")
 
     # Switched to English mid-session, the help screen is in English at once, offline too.
     page.get_by_role("button", name="English").click()
@@ -169,9 +205,9 @@ def test_the_longest_crisis_information_keeps_close_in_reach_even_in_a_pause(ser
     longest = (paragraph * 20)[: CRISIS_INFO_MAX_LENGTH - 3].strip() + " END"
     set_crisis_info(server, {"en": longest})
     try:
-        context, page = joined_phone(browser, server, "en")
+        context, page, keys = admitted_phone(browser, server, "en")
         # The room is paused: "I need a break" goes, Help stays.
-        pause(server, page_of_session["en"])
+        pause(server, keys["id"])
         page.reload()
         expect(page.locator("#paused")).to_be_visible()
         expect(page.locator("#break-button")).to_be_hidden()
@@ -201,12 +237,22 @@ def test_a_browser_without_dialogs_still_opens_and_closes_the_help_screen(server
     older_browser = (
         "delete HTMLDialogElement.prototype.showModal; delete HTMLDialogElement.prototype.close;"
     )
-    context, page = joined_phone(browser, server, "en", init_script=older_browser)
+    context, page, keys = phone_at_the_door(browser, server, "en", init_script=older_browser)
     assert page.evaluate("typeof document.createElement('dialog').showModal") == "undefined"
     help_button = page.get_by_role("button", name="Help", exact=True)
+    dialog = page.locator("#help-screen")
+    # At the door: opened and closed by touch.
+    help_button.tap()
+    expect(dialog).to_be_in_viewport()
+    expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
+    screenshot(page, "help-screen-without-dialog-at-the-door-360")
+    dialog.get_by_role("button", name="Close").tap()
+    expect(dialog).to_be_hidden()
+
+    # Let in: from the keyboard, Escape included, then by touch.
+    let_in(server, keys, page)
     help_button.focus()
     page.keyboard.press("Enter")
-    dialog = page.locator("#help-screen")
     expect(dialog).to_be_in_viewport()
     expect(dialog.get_by_role("heading", name="If you need help")).to_be_focused()
     expect(dialog.locator(".crisis-info:visible")).to_have_text(CLINIC_EN)
