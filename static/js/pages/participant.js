@@ -115,7 +115,10 @@ const live = openLive({
   },
   onTrouble() {
     if (refusedForGood) return;
-    const words = !navigator.onLine ? t("offline") : view ? t("reconnecting") : t("connecting");
+    // A phone still at the door has written nothing: it is only told it is offline.
+    const waiting = view && view.kind === "waiting";
+    const words = !navigator.onLine ? t(waiting ? "offlineWaiting" : "offline")
+      : view ? t("reconnecting") : t("connecting");
     banner.trouble(words);
   },
   onRefused({ code, message }) {
