@@ -6,9 +6,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from facilitator.web import (
+    # More pages of a record, on the records blueprint: the PDF and notes written afterwards.
+    from facilitator.web import (  # noqa: F401
         account_security,
         admin,
+        audit_log,
         auth,
         dashboard,
         display,
@@ -16,6 +18,8 @@ def register_blueprints(app: Flask) -> None:
         exercises,
         help_screen,
         join,
+        record_notes,
+        record_pdf,
         records,
         rehearsal,
         vocabulary,
@@ -25,6 +29,8 @@ def register_blueprints(app: Flask) -> None:
     # A therapist's password, two-step sign-in and browsers; the clinic administrator's page.
     app.register_blueprint(account_security.bp)
     app.register_blueprint(admin.bp)
+    # The therapist's own audit log (who viewed, exported or deleted what).
+    app.register_blueprint(audit_log.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(display.bp)

@@ -203,6 +203,8 @@ class _Reader:
         if kind == "resumed":
             return _("The session resumed."), "", False
         if kind == "note_added":
+            if data.get("after_session"):
+                return _("Note written after the session:"), data.get("text", ""), True
             return _("Note:"), data.get("text", ""), True
         if kind == "ended":
             return _("The session ended."), "", False
@@ -216,7 +218,15 @@ def timeline(live: LiveSession, language: str) -> list[TimelineLine]:
 
 @bp.route("/sessions/<session_id>/record")
 def record(session_id: str) -> str:
-    live = own_session(session_id)
+    return record_page(own_session(session_id))
+
+
+def record_page(live: LiveSession, note_form: Any = None) -> str:
+    """The record page; `note_form` is a refused note, shown again with its words."""
+    from facilitator.web.record_notes import RecordNoteForm, can_take_notes
+
+    if note_form is None and can_take_notes(live):
+        note_form = RecordNoteForm(formdata=None)
     language = current_language()
     lines = timeline(live, language)
     state = store.load_state(live)
@@ -230,6 +240,7 @@ def record(session_id: str) -> str:
         role_labels=ROLE_LABELS,
         exercise_title=exercise_title(live, language),
         delete_form=DeleteSessionForm(formdata=None),
+        note_form=note_form,
     )
 
 
