@@ -24,10 +24,10 @@ from facilitator.web.forms import ROLE_LABELS
 from facilitator.web.records import TimelineLine, _Reader
 
 PART_STATUS_LABELS = {
-    "done": lambda: _("Done"),
-    "running": lambda: _("Done"),
-    "pending": lambda: _("Not reached"),
-    "skipped": lambda: _("Taken off the agenda"),
+    "done": lambda: _("done"),
+    "running": lambda: _("done"),
+    "pending": lambda: _("not reached"),
+    "skipped": lambda: _("taken off the agenda"),
 }
 OUTCOME_LABELS = {
     "revealed": lambda: _("shown to the family"),

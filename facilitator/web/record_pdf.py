@@ -160,6 +160,18 @@ class RecordPDF(FPDF):
         self.block(self.clean(value), LINE)
         self.set_text_color(*INK)
 
+    def stacked(self, label: str, value: str, indent: float = 0) -> None:
+        """A muted label with the words under it: what followed a turn."""
+        self.set_x(self.l_margin + indent)
+        self.set_font(FONT, "", 8.5)
+        self.set_text_color(*MUTED)
+        self.block(self.clean(label), 4.4)
+        self.set_x(self.l_margin + indent)
+        self.set_font(FONT, "", 10)
+        self.set_text_color(*INK)
+        self.block(self.clean(value))
+        self.ln(0.6)
+
     def timed(
         self, when: str, text: str, quote: str = "", tag: str = "", indent: float = 0
     ) -> None:
@@ -251,7 +263,7 @@ def _step(pdf: RecordPDF, step: StepEntry) -> None:
         for turn in step.turns:
             pdf.timed(turn.when, f"{turn.number}. {turn.name}: {turn.outcome}", indent=4)
             for label, text in turn.follow_up:
-                pdf.labelled(label, text, indent=12)
+                pdf.stacked(label, text, indent=4 + TIME_WIDTH + 4)
     if step.shared_ground is not None:
         pdf.labelled(_("Shared needs"), step.shared_ground, indent=2)
     for when, text in step.notes:
