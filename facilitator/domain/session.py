@@ -1233,7 +1233,7 @@ class Resume(_Command):
 
 
 @command("add_note", by=("therapist",), phases=PHASES, while_paused=True,
-         summary="A private note, seen by the therapist only.")
+         summary="A private note for the therapist; after the end, about the whole session.")
 @dataclass(frozen=True)
 class AddNote(_Command):
     text: str = text_field(NOTE_MAX_LENGTH)
