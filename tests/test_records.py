@@ -443,6 +443,7 @@ def test_the_audit_log_lists_only_my_entries_in_my_zone_with_plain_labels(
     assert "Nov 20, 2026, 9:30 PM" in log
     assert "Deleted a session · The family asked for it to be deleted" in log
     assert "Session 00000000 (deleted)" in log
+    assert "Session of Familia Núñez, Nov 20, 2026" in log
     assert "The server's command line: Made a therapist an administrator · you" in log
     assert "okafor01" not in log
     assert "Dr. Okafor" not in log

@@ -308,7 +308,11 @@ def test_a_note_written_after_the_end_is_about_the_whole_session(family: Room):
     events = family.therapist(domain.AddNote("  afterwards  "))
     during, afterwards = family.state.notes
     assert (during.part_id, during.step_index) == (1, 0)
-    assert (afterwards.text, afterwards.part_id, afterwards.step_index) == ("afterwards", None, None)
+    assert (afterwards.text, afterwards.part_id, afterwards.step_index) == (
+        "afterwards",
+        None,
+        None,
+    )
     assert events == [
         domain.Event(
             "note_added",

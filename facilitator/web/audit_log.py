@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
@@ -52,8 +53,9 @@ class LogLine:
     what: str
     detail: str
     session_id: str | None
-    # The record's address while the session still exists.
-    session_url: str | None
+    # The record's address and name ("Rivera-Lopez, Dec 1, 2026") while the session exists.
+    session_url: str | None = None
+    session_label: str = ""
 
 
 @bp.before_request
@@ -130,31 +132,37 @@ def describe_detail(action: str, detail: str) -> str:
     return detail
 
 
-def _line(entry: AuditEntry, existing: set[str]) -> LogLine:
+def _line(entry: AuditEntry, existing: dict[str, LiveSession]) -> LogLine:
     label = ACTION_LABELS.get(entry.action)
-    session_url = None
-    if entry.session_id in existing:
-        session_url = url_for("records.record", session_id=entry.session_id)
-    return LogLine(
+    line = LogLine(
         at=entry.at,
         who=_who(entry),
         what=label() if label else entry.action,
         detail=describe_detail(entry.action, entry.detail or ""),
         session_id=entry.session_id,
-        session_url=session_url,
+    )
+    live = existing.get(entry.session_id or "")
+    if live is None:
+        return line
+    family = live.family.name if live.family else _("No family")
+    return dataclasses.replace(
+        line,
+        session_url=url_for("records.record", session_id=live.id),
+        session_label=_(
+            "%(family)s, %(date)s", family=family, date=format_date(live.created_at, "medium")
+        ),
     )
 
 
-def _own_sessions(ids: set[str]) -> set[str]:
+def _own_sessions(ids: set[str]) -> dict[str, LiveSession]:
     if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(LiveSession.id).where(
-                LiveSession.id.in_(ids), LiveSession.therapist_id == current_user.id
-            )
+        return {}
+    found = db.session.scalars(
+        select(LiveSession).where(
+            LiveSession.id.in_(ids), LiveSession.therapist_id == current_user.id
         )
     )
+    return {live.id: live for live in found}
 
 
 @bp.route("/audit")
