@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from facilitator.store.models import AuditEntry, Family, FamilyMember, LiveSessi
 from facilitator.web.audit_log import ACTION_LABELS
 from tests.conftest import IN_CI, make_therapist, sign_in
 from tests.factories import requests_exercise, two_step_exercise
+from tests.realtime_helpers import let_in
 from tests.record_schema import assert_valid_export, schema_errors
 from tests.test_web import audit_actions, join_as, let_in_as_member, text, waiting
 
@@ -491,3 +493,31 @@ def test_the_audit_log_needs_signing_in(app):
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
+
+
+def test_a_long_session_fills_many_pages_and_keeps_every_answer(app, therapist, therapist_client):
+    """Eight people through six exercises (twelve steps), long answers: nothing is cut."""
+    live = store.open_session(therapist, [two_step_exercise()] * 6, None)
+    feeling = default_vocabulary().feelings()[0].id
+    people = [let_in(live, f"Persona {n}", ("adolescent", "parent")[n % 2])[0] for n in range(8)]
+    for step in range(12):
+        state = store.load_state(db.session.get(LiveSession, live.id))
+        here = (state.round.part_id, state.round.step_index) if state.round else (None, None)
+        store.apply(live.id, domain.THERAPIST, domain.OpenStep(*here))
+        for n, pid in enumerate(people):
+            words = f"P{n}S{step} " + "palabra " * 22 if step % 2 == 0 else ""
+            store.apply(live.id, domain.participant(pid),
+                        domain.SubmitAnswer(domain.Answer((feeling,), (), words.strip())))
+    store.apply(live.id, domain.THERAPIST, domain.End())
+
+    started = time.perf_counter()
+    pdf, reader = download_pdf(therapist_client, live)
+    took = time.perf_counter() - started
+    pages = [words_of(page) for page in reader.pages]
+    whole = " ".join(pages)
+    for step in range(0, 12, 2):
+        for n in range(8):
+            assert f"P{n}S{step} palabra" in whole, (n, step)
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+    print(f"\nlong session: {len(pages)} pages, {len(pdf) // 1024} KB, {took:.2f} s")

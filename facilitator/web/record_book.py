@@ -134,6 +134,15 @@ def _events_by_place(events: list[SessionEvent]) -> dict[tuple[Any, Any], list[S
     return found
 
 
+TURN_EVENTS = frozenset({"revealed", "not_shared", "skipped"})
+
+
+def _turn_time(events: list[SessionEvent], speaker: str) -> datetime | None:
+    """When this speaker's turn came, from the step's events."""
+    turns = (e for e in events if e.type in TURN_EVENTS)
+    return next((e.at for e in turns if (e.data or {}).get("speaker") == speaker), None)
+
+
 class _Gatherer:
     def __init__(self, live: LiveSession, language: str):
         self.live = live
@@ -187,21 +196,12 @@ class _Gatherer:
         for pid, answer in current.answers.items():
             entry.answers.append(self.answer(pid, answer, events))
         for number, turn in enumerate(current.turns, start=1):
-            kinds = {"revealed", "not_shared", "skipped"}
-            at = next(
-                (
-                    e.at
-                    for e in events
-                    if e.type in kinds and (e.data or {}).get("speaker") == turn.speaker
-                ),
-                None,
-            )
             entry.turns.append(
                 TurnEntry(
                     number=number,
                     name=self.reader.name(turn.speaker),
                     outcome=OUTCOME_LABELS[turn.outcome](),
-                    when=self.clock(at),
+                    when=self.clock(_turn_time(events, turn.speaker)),
                     follow_up=self.follow_up(turn.speaker, turn.follow_up),
                 )
             )
