@@ -210,6 +210,7 @@ def test_the_pdf_holds_the_whole_session_in_the_therapists_zone_with_every_page_
     # The cover: family, agenda, times in the therapist's zone (18:00 UTC is noon there).
     assert "Nov 20, 2026, 12:00 PM" in whole
     assert "In your time zone: Mexico (Mexico City)." in whole
+    assert "Therapist Dr. Rivera" in whole and "This PDF Made " in whole
     assert (
         "Ana (Adolescent), Marta (Parent or caregiver), Pepe (Someone else in the family, "
         "removed by the therapist)"
@@ -253,7 +254,7 @@ def test_the_pdf_holds_the_whole_session_in_the_therapists_zone_with_every_page_
     for line in (
         "Ana was let in (Adolescent).",
         "Pepe asked to join (Someone else in the family).",
-        "Someone waiting to join was turned away.",
+        "Desconocido was turned away at the door.",
         "Joining was closed.",
         "Ana asked for a break.",
         "The session was paused.",

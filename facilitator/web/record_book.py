@@ -19,7 +19,7 @@ from facilitator.domain.session import Answer, FollowUpState, Round, SessionStat
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.i18n import format_when
 from facilitator.store import live as store
-from facilitator.store.models import LiveSession, SessionEvent
+from facilitator.store.models import LiveSession, SessionEvent, utcnow
 from facilitator.web.forms import ROLE_LABELS
 from facilitator.web.records import TimelineLine, _Reader
 
@@ -98,6 +98,8 @@ class PersonEntry:
 @dataclass
 class RecordBook:
     family: str
+    therapist: str
+    made: str
     opened: str
     ended: str
     day: str
@@ -157,6 +159,8 @@ class _Gatherer:
         live = self.live
         return RecordBook(
             family=live.family.name if live.family else _("No family"),
+            therapist=live.therapist.name,
+            made=format_when(utcnow()),
             opened=format_when(live.created_at),
             ended=format_when(live.ended_at) if live.ended_at else _("Still open"),
             day=format_date(live.created_at, "long"),

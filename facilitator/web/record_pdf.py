@@ -207,11 +207,13 @@ def _cover(pdf: RecordPDF, book: RecordBook, agenda: str) -> None:
         for p in book.people
     ) or _("Nobody joined.")
     pdf.labelled(_("Family"), book.family)
+    pdf.labelled(_("Therapist"), book.therapist)
     pdf.labelled(_("Agenda"), agenda)
     pdf.labelled(_("Opened"), book.opened)
     pdf.labelled(_("Ended"), book.ended)
     pdf.labelled(_("Took part"), people)
     pdf.labelled(_("Times"), _("In your time zone: %(zone)s.", zone=time_zone_name()))
+    pdf.labelled(_("This PDF"), _("Made %(when)s.", when=book.made))
     pdf.ln(2)
     pdf.paragraph(
         _(

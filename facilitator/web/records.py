@@ -51,6 +51,8 @@ class _Reader:
         self.state = state
         self.vocabulary = vocabulary
         self.language = language
+        # Names typed at the door, by request id: someone turned away never became a participant.
+        self.asked: dict[str, str] = {}
 
     def name(self, participant_id: str | None) -> str:
         if participant_id == "therapist":
@@ -96,6 +98,8 @@ class _Reader:
 
     def line(self, event: SessionEvent) -> TimelineLine:
         data, who = event.data or {}, self.name(event.actor)
+        if event.type == "asked_to_join" and data.get("name"):
+            self.asked[event.actor] = data["name"]
         text, quote, therapist_only = self._sentence(event.type, data, who)
         return TimelineLine(event.at, text, quote, therapist_only)
 
@@ -114,6 +118,9 @@ class _Reader:
             name = data.get("name", "")
             return _("%(name)s was let in (%(role)s).", name=name, role=role), "", False
         if kind == "turned_away":
+            name = self.asked.get(data.get("participant", ""))
+            if name:
+                return _("%(name)s was turned away at the door.", name=name), "", False
             return _("Someone waiting to join was turned away."), "", False
         if kind == "removed":
             name = self.name(data.get("participant"))
