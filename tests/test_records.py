@@ -21,6 +21,7 @@ from facilitator.extensions import db
 from facilitator.store import live as store
 from facilitator.store.models import AuditEntry, Family, FamilyMember, LiveSession, SessionEvent
 from facilitator.web.audit_log import ACTION_LABELS
+from facilitator.web.record_pdf import printable
 from tests.conftest import IN_CI, make_therapist, sign_in
 from tests.factories import requests_exercise, two_step_exercise
 from tests.realtime_helpers import let_in
@@ -522,3 +523,11 @@ def test_a_long_session_fills_many_pages_and_keeps_every_answer(app, therapist, 
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
     print(f"\nlong session: {len(pages)} pages, {len(pdf) // 1024} KB, {took:.2f} s")
+
+
+def test_text_is_made_printable_without_losing_what_the_font_can_draw():
+    assert printable("Mañana ¿sí? 😀\n2ª") == ("Mañana ¿sí? 😀\n2ª", False)
+    # A pair saved as two halves is the one character; a lone half is not text.
+    assert printable("\ud83d\ude00 y \ud83d") == ("😀 y �", True)
+    assert printable("a\u200db\x00c\r\nd\te") == ("abc\nd e", False)
+    assert printable("家") == ("�", True)

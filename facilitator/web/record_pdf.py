@@ -46,9 +46,13 @@ TIME_WIDTH = 22
 
 @functools.cache
 def _drawable() -> frozenset[int]:
-    """The code points the shipped font has glyphs for (both weights have the same)."""
-    with TTFont(FONT_DIRECTORY / f"{FONT}.ttf", lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    """The code points both weights of the shipped font have glyphs for: a name in bold must
+    not lose a letter its regular weight has."""
+    weights = []
+    for name in (f"{FONT}.ttf", f"{FONT}-Bold.ttf"):
+        with TTFont(FONT_DIRECTORY / name, lazy=True) as font:
+            weights.append(set(font.getBestCmap()))
+    return frozenset(set.intersection(*weights))
 
 
 def printable(text: str) -> tuple[str, bool]:
