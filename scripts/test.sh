@@ -13,6 +13,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "==> Chromium is not installed: the browser tests will be skipped"
   fi
 fi
+# The record tests render the session PDF to PNG with poppler's pdftoppm.
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
+    echo "==> installing poppler-utils for the PDF tests"
+    apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "==> pdftoppm is not installed: the PDF pages will not be rendered"
+  fi
+fi
 
 echo "==> ruff"
 .venv/bin/ruff check .

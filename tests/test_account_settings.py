@@ -21,6 +21,7 @@ from facilitator.timezones import server_time_zone, time_zone_choices
 from facilitator.web.forms import CRISIS_INFO_MAX_LENGTH
 from tests.conftest import make_therapist
 from tests.factories import two_step_exercise
+from tests.record_schema import assert_valid_export
 from tests.test_scaling import postgres_url  # noqa: F401  (the fixture)
 
 DEFAULT_EN = "If you or someone else is in danger right now, call the emergency number"
@@ -235,7 +236,9 @@ def test_record_and_dashboard_times_are_in_the_therapists_zone(therapist, therap
     assert "en tu zona horaria: México (Ciudad de México)." in spanish
 
     # The export keeps its shape, in UTC, and says so.
-    document = therapist_client.get(f"/sessions/{live.id}/export.json").get_json()
+    document = assert_valid_export(
+        therapist_client.get(f"/sessions/{live.id}/export.json").get_json()
+    )
     assert document["time_zone"] == "UTC"
     assert document["session"]["opened_at"] == "2026-12-02T03:05:00Z"
     assert document["session"]["ended_at"] == "2026-12-02T04:10:00Z"

@@ -299,3 +299,24 @@ def test_the_state_survives_a_round_trip_through_its_saved_form(family: Room):
     family.therapist(domain.AddNote("note"))
     saved = json.loads(json.dumps(domain.state_to_dict(family.state)))
     assert domain.state_to_dict(domain.state_from_dict(saved)) == domain.state_to_dict(family.state)
+
+
+def test_a_note_written_after_the_end_is_about_the_whole_session(family: Room):
+    family.open_step()
+    family.therapist(domain.AddNote("during"))
+    family.therapist(domain.End())
+    events = family.therapist(domain.AddNote("  afterwards  "))
+    during, afterwards = family.state.notes
+    assert (during.part_id, during.step_index) == (1, 0)
+    assert (afterwards.text, afterwards.part_id, afterwards.step_index) == (
+        "afterwards",
+        None,
+        None,
+    )
+    assert events == [
+        domain.Event(
+            "note_added",
+            "therapist",
+            {"text": "afterwards", "part": None, "step": None, "after_session": True},
+        )
+    ]

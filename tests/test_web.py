@@ -35,6 +35,7 @@ from facilitator.store.models import (
 )
 from tests.conftest import make_therapist, sign_in
 from tests.factories import two_step_exercise
+from tests.record_schema import assert_valid_export
 
 NOT_FOUND_MESSAGE = "We couldn't find an open session with that code."
 EXPECTED_CSP = (
@@ -365,6 +366,7 @@ def test_another_therapists_families_and_sessions_are_not_found(app, other_thera
         f"/sessions/{live.id}/display-link",
         f"/sessions/{live.id}/record",
         f"/sessions/{live.id}/export.json",
+        f"/sessions/{live.id}/record.pdf",
     ]:
         assert intruder.get(url).status_code == 404, url
     for url, data in [
@@ -375,6 +377,7 @@ def test_another_therapists_families_and_sessions_are_not_found(app, other_thera
         (f"/families/{family.id}/delete", {"confirm": "y"}),
         (f"/families/{family.id}/sessions/new", {"agenda-0": f"builtin:{first_builtin_key()}"}),
         (f"/sessions/{live.id}/delete", {"confirm": "y", "reason": "not_needed"}),
+        (f"/sessions/{live.id}/notes", {"text": "Not mine to write"}),
     ]:
         assert intruder.post(url, data=data).status_code == 404, url
 
@@ -824,7 +827,7 @@ def test_the_export_holds_the_record_and_final_answers(app, therapist_client, li
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["Cache-Control"] == "no-store"
-    document = response.get_json()
+    document = assert_valid_export(response.get_json())
     assert document["format"] == "facilitator-session-record"
     assert document["session"]["family"] == "García family"
     assert {p["name"] for p in document["participants"]} == {"Ana", "Marta"}

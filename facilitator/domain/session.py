@@ -1233,7 +1233,7 @@ class Resume(_Command):
 
 
 @command("add_note", by=("therapist",), phases=PHASES, while_paused=True,
-         summary="A private note, seen by the therapist only.")
+         summary="A private note for the therapist; after the end, about the whole session.")
 @dataclass(frozen=True)
 class AddNote(_Command):
     text: str = text_field(NOTE_MAX_LENGTH)
@@ -1242,7 +1242,9 @@ class AddNote(_Command):
         text = self.text.strip()
         if not text:
             raise DomainError("required", "The note is empty.")
-        current = state.round
+        # A note written after the end is about the whole session, not its last step.
+        afterwards = state.phase == "ended"
+        current = None if afterwards else state.round
         note = Note(
             id=len(state.notes) + 1,
             text=text,
@@ -1250,8 +1252,10 @@ class AddNote(_Command):
             part_id=current.part_id if current else None,
         )
         state.notes.append(note)
-        where = {"part": note.part_id, "step": note.step_index}
-        return [Event("note_added", "therapist", {"text": text, **where})]
+        data = {"text": text, "part": note.part_id, "step": note.step_index}
+        if afterwards:
+            data["after_session"] = True
+        return [Event("note_added", "therapist", data)]
 
 
 @command("end", by=("therapist",), while_paused=True,

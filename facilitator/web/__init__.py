@@ -32,9 +32,11 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.finalize = printable_output
     # Before any route is added: each route binds its converters when it is registered.
     app.url_map.converters["int"] = DatabaseId
-    from facilitator.web import (
+    # record_notes and record_pdf add their pages to the records blueprint as they load.
+    from facilitator.web import (  # noqa: F401
         account_security,
         admin,
+        audit_log,
         auth,
         dashboard,
         display,
@@ -42,6 +44,8 @@ def register_blueprints(app: Flask) -> None:
         exercises,
         help_screen,
         join,
+        record_notes,
+        record_pdf,
         records,
         rehearsal,
         vocabulary,
@@ -51,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
     # A therapist's password, two-step sign-in and browsers; the clinic administrator's page.
     app.register_blueprint(account_security.bp)
     app.register_blueprint(admin.bp)
+    # The therapist's own audit log (who viewed, exported or deleted what).
+    app.register_blueprint(audit_log.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(join.bp)
     app.register_blueprint(display.bp)

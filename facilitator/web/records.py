@@ -63,6 +63,8 @@ class _Reader:
         self.state = state
         self.vocabulary = vocabulary
         self.language = language
+        # Names typed at the door, by request id: someone turned away never became a participant.
+        self.asked: dict[str, str] = {}
 
     def name(self, participant_id: str | None) -> str:
         if participant_id == "therapist":
@@ -108,6 +110,8 @@ class _Reader:
 
     def line(self, event: SessionEvent) -> TimelineLine:
         data, who = event.data or {}, self.name(event.actor)
+        if event.type == "asked_to_join" and data.get("name"):
+            self.asked[event.actor] = data["name"]
         text, quote, therapist_only = self._sentence(event.type, data, who)
         return TimelineLine(event.at, text, quote, therapist_only)
 
@@ -126,6 +130,9 @@ class _Reader:
             name = data.get("name", "")
             return _("%(name)s was let in (%(role)s).", name=name, role=role), "", False
         if kind == "turned_away":
+            name = self.asked.get(data.get("participant", ""))
+            if name:
+                return _("%(name)s was turned away at the door.", name=name), "", False
             return _("Someone waiting to join was turned away."), "", False
         if kind == "removed":
             name = self.name(data.get("participant"))
@@ -203,6 +210,8 @@ class _Reader:
         if kind == "resumed":
             return _("The session resumed."), "", False
         if kind == "note_added":
+            if data.get("after_session"):
+                return _("Note written after the session:"), data.get("text", ""), True
             return _("Note:"), data.get("text", ""), True
         if kind == "ended":
             return _("The session ended."), "", False
@@ -216,7 +225,15 @@ def timeline(live: LiveSession, language: str) -> list[TimelineLine]:
 
 @bp.route("/sessions/<session_id>/record")
 def record(session_id: str) -> str:
-    live = own_session(session_id)
+    return record_page(own_session(session_id))
+
+
+def record_page(live: LiveSession, note_form: Any = None) -> str:
+    """The record page; `note_form` is a refused note, shown again with its words."""
+    from facilitator.web.record_notes import RecordNoteForm, can_take_notes
+
+    if note_form is None and can_take_notes(live):
+        note_form = RecordNoteForm(formdata=None)
     language = current_language()
     lines = timeline(live, language)
     state = store.load_state(live)
@@ -230,6 +247,7 @@ def record(session_id: str) -> str:
         role_labels=ROLE_LABELS,
         exercise_title=exercise_title(live, language),
         delete_form=DeleteSessionForm(formdata=None),
+        note_form=note_form,
     )
 
 
