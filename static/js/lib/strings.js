@@ -210,6 +210,13 @@ const en = {
   displayWaiting: "We'll begin in a moment.",
   displayEndedLead: "Thank you for being here together.",
   agendaPart: "Part {part} of {parts}",
+  // The 0–10 scale
+  ratingDefault: "Pick a number",
+  ratingLabel: "On the scale",
+  ratingOutOf: "{value} out of {max}",
+  ratingEnd: "{number}: {words}",
+  ratingClear: "Clear my number",
+  needRating: "Please pick a number on the scale.",
 };
 
 const es = {
@@ -414,6 +421,12 @@ const es = {
   displayWaiting: "Empezaremos en un momento.",
   displayEndedLead: "Gracias por estar aquí en familia.",
   agendaPart: "Parte {part} de {parts}",
+  ratingDefault: "Elige un número",
+  ratingLabel: "En la escala",
+  ratingOutOf: "{value} de {max}",
+  ratingEnd: "{number}: {words}",
+  ratingClear: "Borrar mi número",
+  needRating: "Elige un número en la escala, por favor.",
 };
 
 // Refusals the screens explain in their own words; other codes show the server's sentence.
@@ -431,6 +444,7 @@ const errors = {
     server_error: "Something went wrong on our side. Please try again.",
     timeout: "No answer from the server. Please try again.",
     offline: "You're offline. Please try again once you're back.",
+    out_of_range: "Please pick a number on the scale.",
   },
   es: {
     too_long: "Es un poco largo.",
@@ -445,6 +459,7 @@ const errors = {
     server_error: "Algo ha fallado por nuestra parte. Inténtalo de nuevo.",
     timeout: "El servidor no responde. Inténtalo de nuevo.",
     offline: "Estás sin conexión. Inténtalo cuando vuelvas.",
+    out_of_range: "Elige un número de la escala, por favor.",
   },
 };
 

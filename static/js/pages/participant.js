@@ -7,6 +7,7 @@ import { turnCard, answerBody, sharedGroundCard, roleLabel, signature } from "..
 import { createPicker } from "../lib/chips.js";
 import { loadVocabulary } from "../lib/vocabulary.js";
 import * as drafts from "../lib/drafts.js";
+import { ratingField, ratingMissing } from "../lib/rating.js";
 
 const DRAFT_DELAY_MS = 600;
 
@@ -82,6 +83,7 @@ function answerPayload(answer) {
     text: answer.text || "",
     request: answer.request || "",
     therapist_only: Boolean(answer.therapist_only),
+    rating: answer.rating ?? null,
   };
 }
 
@@ -457,6 +459,9 @@ function buildComposer(v) {
     if (spec.mode === "off") continue;
     parts.push(textField(name, spec, fallback));
   }
+  if (fields.rating && fields.rating.mode !== "off") {
+    parts.push(ratingField(t, fields.rating, answer.rating, (rating) => { composer.answer = { ...composer.answer, rating }; changed(); }));
+  }
   const privateBox = h("input", { type: "checkbox", id: "therapist-only", "aria-describedby": "therapist-only-hint",
     checked: answer.therapist_only });
   privateBox.addEventListener("change", () => {
@@ -539,7 +544,7 @@ function missing(step, answer) {
   if (answer.needs.length < f.needs.min) return t("needMinNeeds", { min: f.needs.min });
   if (f.text.mode === "required" && !answer.text.trim()) return t("needText");
   if (f.request.mode === "required" && !answer.request.trim()) return t("needRequest");
-  return "";
+  return ratingMissing(t, f.rating, answer);
 }
 
 async function submitAnswer() {
