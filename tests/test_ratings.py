@@ -298,3 +298,45 @@ def test_a_rating_over_sockets_is_checked_kept_private_and_revealed_in_turn(rate
         answer = person.view()["turns"][0]["answer"]
         assert answer["rating"] == 9
     assert maria.view()["turns"][0]["answer"]["rating_scale"]["low"] == "Nada cerca"
+
+
+# --- The editor --------------------------------------------------------------------------------
+
+
+def test_the_editor_adds_a_scale_saves_it_shows_it_and_takes_it_off_again(therapist_client):
+    from tests.test_authoring import editor_fields, english_only_form, filled, only_custom, save
+
+    fields = filled(
+        english_only_form(therapist_client),
+        steps__0__rating__mode="required",
+        steps__0__rating__question__en="How close do you feel to your family this week?",
+        steps__0__rating__low__en="Not at all",
+        steps__0__rating__high__en="Very close",
+    )
+    response = save(therapist_client, fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert only_custom().steps[0].rating == RatingField(
+        "required",
+        {"en": "How close do you feel to your family this week?"},
+        {"en": "Not at all"},
+        {"en": "Very close"},
+    )
+    shown = therapist_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "0 is “Not at all”, 10 is “Very close”." in shown
+
+    url = response.headers["Location"] + "/edit"
+    fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
+    assert fields["steps-0-rating-mode"] == ["required"]
+    assert fields["steps-0-rating-high-en"] == ["Very close"]
+    assert save(therapist_client, filled(fields, steps__0__rating__mode="off"), url).status_code == 302
+    assert only_custom().steps[0].rating == RatingField()
+
+
+def test_a_scale_without_its_end_words_is_reported_at_the_field(therapist_client):
+    from tests.test_authoring import container, english_only_form, filled, save, text
+
+    fields = filled(english_only_form(therapist_client), steps__0__rating__mode="optional",
+                    steps__0__rating__low__en="Not at all")
+    page = text(save(therapist_client, fields))
+    assert "must not be empty" in container(page, "steps-0-rating-high-en-field")
+    assert "must not be empty" not in container(page, "steps-0-rating-low")
