@@ -1,4 +1,4 @@
-"""The 0–10 scale on a step: in the exercise format, in the session, in the views, over sockets."""
+"""The 0 to 10 scale on a step: in the exercise format, the session, the views, over sockets."""
 
 from __future__ import annotations
 
@@ -58,8 +58,10 @@ def family() -> Room:
 
 
 def view(room: Room, name: str | None = None) -> dict:
-    viewer = THERAPIST_VIEWER if name == "therapist" else (
-        DISPLAY_VIEWER if name is None else Viewer("participant", room.ids[name])
+    viewer = (
+        THERAPIST_VIEWER
+        if name == "therapist"
+        else (DISPLAY_VIEWER if name is None else Viewer("participant", room.ids[name]))
     )
     return view_for(room.state, viewer, room.vocabulary)
 
@@ -118,8 +120,10 @@ def test_an_optional_scale_may_be_left_and_a_step_without_one_refuses_a_number()
 
 
 def test_a_pass_holds_no_number(family: Room):
-    refused("invalid_payload", lambda: family.by(
-        "Sam", domain.SubmitAnswer(domain.Answer(passed=True, rating=4))))
+    refused(
+        "invalid_payload",
+        lambda: family.by("Sam", domain.SubmitAnswer(domain.Answer(passed=True, rating=4))),
+    )
 
 
 def test_a_rating_is_seen_by_others_only_once_revealed_with_its_words(family: Room):
@@ -127,7 +131,9 @@ def test_a_rating_is_seen_by_others_only_once_revealed_with_its_words(family: Ro
     family.by("Maria", domain.SubmitAnswer(rated(4, feelings=("lonely",))))
     # Before the reveal: Sam and the therapist see Sam's 7; Maria and the display do not.
     assert view(family, "Sam")["your_answer"]["rating"] == 7
-    therapist = {a["participant"]["name"]: a["answer"] for a in view(family, "therapist")["answers"]}
+    therapist = {
+        a["participant"]["name"]: a["answer"] for a in view(family, "therapist")["answers"]
+    }
     assert therapist["Sam"]["rating"] == 7
     assert view(family, "Maria")["turns"] == [] and view(family)["turns"] == []
 
@@ -217,7 +223,10 @@ def _with_rating(rating: object, format_version: int = 2) -> dict:
             {"mode": "optional", "lo": {"en": "a", "es": "b"}, "high": {"en": "a", "es": "b"}},
             "steps[0].rating: unknown key 'lo' (did you mean 'low'?)",
         ),
-        ("required", "steps[0].rating: must be a mapping (mode, question, low, high), not text ('required')"),
+        (
+            "required",
+            "steps[0].rating: must be a mapping (mode, question, low, high), not text ('required')",
+        ),
     ],
 )
 def test_a_wrong_scale_is_refused_with_a_precise_error(rating, expected):
@@ -227,7 +236,9 @@ def test_a_wrong_scale_is_refused_with_a_precise_error(rating, expected):
 
 
 def test_a_scale_alone_is_enough_for_a_step_to_ask_something():
-    data = _with_rating({"mode": "required", "low": {"en": "a", "es": "b"}, "high": {"en": "c", "es": "d"}})
+    data = _with_rating(
+        {"mode": "required", "low": {"en": "a", "es": "b"}, "high": {"en": "c", "es": "d"}}
+    )
     step = data["steps"][0]
     step.update(feelings={"max": 0}, needs={"max": 0}, text={"mode": "off"}, follow_up="none")
     assert exercise_from_dict(data).steps[0].rating.low == {"en": "a", "es": "b"}
@@ -269,8 +280,12 @@ def test_a_rating_over_sockets_is_checked_kept_private_and_revealed_in_turn(rate
     therapist.open_step()
     assert sam.view()["step"]["fields"]["rating"]["low"] == "Not at all"
 
-    for bad, code in ((11, "out_of_range"), ("7", "invalid_payload"), (True, "invalid_payload"),
-                      (7.5, "invalid_payload")):
+    for bad, code in (
+        (11, "out_of_range"),
+        ("7", "invalid_payload"),
+        (True, "invalid_payload"),
+        (7.5, "invalid_payload"),
+    ):
         ack = sam.send("submit_answer", {"feelings": ["hurt"], "rating": bad})
         assert ack["ok"] is False and ack["error"]["code"] == code, (bad, ack)
     ack = sam.send("submit_answer", {"feelings": ["hurt"]})
@@ -287,7 +302,8 @@ def test_a_rating_over_sockets_is_checked_kept_private_and_revealed_in_turn(rate
     for person in (maria, display):
         assert all(
             t["answer"] is None
-            for f in person.frames if f["name"] == "view"
+            for f in person.frames
+            if f["name"] == "view"
             for t in f["args"][0].get("turns", [])
         )
         assert '"rating": 9' not in person.text()
@@ -328,15 +344,20 @@ def test_the_editor_adds_a_scale_saves_it_shows_it_and_takes_it_off_again(therap
     fields = editor_fields(therapist_client.get(url).get_data(as_text=True))
     assert fields["steps-0-rating-mode"] == ["required"]
     assert fields["steps-0-rating-high-en"] == ["Very close"]
-    assert save(therapist_client, filled(fields, steps__0__rating__mode="off"), url).status_code == 302
+    assert (
+        save(therapist_client, filled(fields, steps__0__rating__mode="off"), url).status_code == 302
+    )
     assert only_custom().steps[0].rating == RatingField()
 
 
 def test_a_scale_without_its_end_words_is_reported_at_the_field(therapist_client):
     from tests.test_authoring import container, english_only_form, filled, save, text
 
-    fields = filled(english_only_form(therapist_client), steps__0__rating__mode="optional",
-                    steps__0__rating__low__en="Not at all")
+    fields = filled(
+        english_only_form(therapist_client),
+        steps__0__rating__mode="optional",
+        steps__0__rating__low__en="Not at all",
+    )
     page = text(save(therapist_client, fields))
     assert "must not be empty" in container(page, "steps-0-rating-high-en-field")
     assert "must not be empty" not in container(page, "steps-0-rating-low")

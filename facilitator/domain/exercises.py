@@ -39,7 +39,7 @@ class TextField:
 
 @dataclass(frozen=True)
 class RatingField:
-    """A 0–10 scale with words at both ends ("Not at all" … "Very close"), per language."""
+    """A 0 to 10 scale with words at both ends ("Not at all" … "Very close"), per language."""
 
     mode: FieldMode = "off"
     # The question above the scale, per language; empty means the step's prompt is the question.
@@ -88,8 +88,8 @@ class Exercise:
         return tuple(language for language in LANGUAGES if language in self.title)
 
 
-# Version 2 added the exercise's `languages` and a step's `therapist_only` and `rating`; version 1 files are
-# still read (their languages are the ones their texts have), and files are written as 2.
+# Version 2 added the exercise's `languages` and a step's `therapist_only` and `rating`; version 1
+# files are still read (their languages are the ones their texts have), and files are written as 2.
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 FIELD_MODES: tuple[FieldMode, ...] = ("off", "optional", "required")
@@ -789,7 +789,7 @@ class _Checker:
             if key in data:
                 texts[key] = self.localized(data[key], where(key))
             elif key != "question" and mode not in (None, "off"):
-                # A bare 0–10 says nothing: the ends tell what the numbers mean.
+                # A bare 0 to 10 says nothing: the ends tell what the numbers mean.
                 self.fail(where(key), N_("missing"))
                 texts[key] = None
             else:

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from facilitator.domain.common import LANGUAGES, ROLES, DomainError, Role
-from facilitator.domain.exercises import RATING_MAX, RATING_MIN, Exercise, RatingField, Step, TextField
+from facilitator.domain.exercises import (
+    RATING_MAX,
+    RATING_MIN,
+    Exercise,
+    RatingField,
+    Step,
+    TextField,
+)
 from facilitator.domain.vocabulary import Vocabulary
 
 Phase = Literal["lobby", "collecting", "revealing", "ended"]
@@ -96,7 +103,7 @@ class Answer:
     therapist_only: bool = False
     # "I pass": nothing to share this time, and no reason needed.
     passed: bool = False
-    # A point on the step's 0–10 scale, when the step has one.
+    # A point on the step's 0 to 10 scale, when the step has one.
     rating: int | None = None
 
     @property

@@ -70,7 +70,7 @@ class CheckIn:
 
 @dataclass(frozen=True)
 class Scale:
-    """One 0–10 question, wherever it was asked: its words in the page's language."""
+    """One 0 to 10 question, wherever it was asked: its words in the page's language."""
 
     key: str  # exercise id / step id: the same question across sessions
     question: str
@@ -163,7 +163,9 @@ def _gather(
                 person.ratings.setdefault(key, []).append(Rating(number, answer.rating))
 
 
-def _most_named(needs: Counter[str], vocabulary: Vocabulary, language: str) -> list[tuple[str, int]]:
+def _most_named(
+    needs: Counter[str], vocabulary: Vocabulary, language: str
+) -> list[tuple[str, int]]:
     named = [(vocabulary.label(need, language), count) for need, count in needs.items()]
     return sorted(named, key=lambda item: (-item[1], item[0]))[:TOP_NEEDS]
 
@@ -174,7 +176,11 @@ def _person(participant, names: dict[int, KnownMember], people: dict[str, Person
     if member is not None:
         key, name, role = f"member-{member.id}", member.name, member.role
     else:
-        key, name, role = f"guest-{participant.role}-{participant.name}", participant.name, participant.role
+        key, name, role = (
+            f"guest-{participant.role}-{participant.name}",
+            participant.name,
+            participant.role,
+        )
     if key not in people:
         people[key] = Person(key=key, name=name, role=role)
     return people[key]
@@ -187,7 +193,9 @@ def _feelings(ids: tuple[str, ...], vocabulary: Vocabulary, language: str) -> tu
         if concept is None or concept.pleasantness is None or concept.energy is None:
             continue
         found.append(
-            Feeling(concept.id, localize(concept.labels, language), concept.pleasantness, concept.energy)
+            Feeling(
+                concept.id, localize(concept.labels, language), concept.pleasantness, concept.energy
+            )
         )
     return tuple(found)
 

@@ -61,28 +61,38 @@ class _Svg:
 
 
 def _text(x: float, y: float, words: str, size: int = 12, **attributes: str) -> str:
-    extra = "".join(f' {key.replace("_", "-")}={quoteattr(value)}' for key, value in attributes.items())
-    fill = attributes.get("fill", INK)
-    fill_attribute = "" if "fill" in attributes else f' fill="{fill}"'
-    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{fill_attribute}{extra}>{escape(words)}</text>'
+    """A <text>; keyword attributes are written with dashes (text_anchor is text-anchor)."""
+    attributes.setdefault("fill", INK)
+    extra = "".join(
+        f" {key.replace('_', '-')}={quoteattr(value)}" for key, value in attributes.items()
+    )
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}"{extra}>{escape(words)}</text>'
+
+
+def _polygon(corners: list[tuple[float, float]], colour: str) -> str:
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in corners)
+    return f'<polygon points="{points}" fill="{colour}"/>'
 
 
 def _marker(shape: str, x: float, y: float, colour: str, size: float = 5) -> str:
+    """A point of a line: its shape tells people apart where colours do not."""
     if shape == "square":
-        return f'<rect x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size}" height="{2 * size}" fill="{colour}"/>'
+        return (
+            f'<rect x="{x - size:.1f}" y="{y - size:.1f}" width="{2 * size}" '
+            f'height="{2 * size}" fill="{colour}"/>'
+        )
+    reach = size + 1
     if shape == "diamond":
-        points = f"{x:.1f},{y - size - 1:.1f} {x + size + 1:.1f},{y:.1f} {x:.1f},{y + size + 1:.1f} {x - size - 1:.1f},{y:.1f}"
-        return f'<polygon points="{points}" fill="{colour}"/>'
+        return _polygon([(x, y - reach), (x + reach, y), (x, y + reach), (x - reach, y)], colour)
     if shape == "triangle":
-        points = f"{x:.1f},{y - size - 1:.1f} {x + size + 1:.1f},{y + size:.1f} {x - size - 1:.1f},{y + size:.1f}"
-        return f'<polygon points="{points}" fill="{colour}"/>'
+        return _polygon([(x, y - reach), (x + reach, y + size), (x - reach, y + size)], colour)
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{size}" fill="{colour}"/>'
 
 
 # --- Check-in feelings on the four quadrants ---------------------------------------------------
 
-QUADRANT_SIZE = 320
-_PAD = 24  # room for the axis words around the square
+QUADRANT_SIZE = 340
+_PAD = 26  # room for the axis words around the square
 
 
 def feelings_chart(person: Person, colour: str) -> Markup:
@@ -104,16 +114,39 @@ def feelings_chart(person: Person, colour: str) -> Markup:
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{half:.1f}" height="{half:.1f}" '
             f'fill="{fill}" stroke="{edge}" stroke-width="1"/>'
         )
-        label_y = y + 16 if energy == "high" else y + half - 8
+        # In two lines ("Pleasant," / "calm"), so the four names never run into each other.
+        first, _comma, second = names[(pleasantness, energy)].partition(", ")
+        label_y = y + 17 if energy == "high" else y + half - 22
         anchor = "start" if pleasantness == "unpleasant" else "end"
-        label_x = x + 6 if anchor == "start" else x + half - 6
-        shapes.append(_text(label_x, label_y, names[(pleasantness, energy)], 11, text_anchor=anchor, fill=MUTED))
-    shapes.append(_text(side / 2, 15, _("more energy"), 11, text_anchor="middle", fill=MUTED))
-    shapes.append(_text(side / 2, side - 6, _("less energy"), 11, text_anchor="middle", fill=MUTED))
-    shapes.append(_text(12, side / 2, _("unpleasant"), 11, text_anchor="middle", fill=MUTED,
-                        transform=f"rotate(-90 12 {side / 2:.1f})"))
-    shapes.append(_text(side - 8, side / 2, _("pleasant"), 11, text_anchor="middle", fill=MUTED,
-                        transform=f"rotate(90 {side - 8} {side / 2:.1f})"))
+        label_x = x + 7 if anchor == "start" else x + half - 7
+        for line, words in enumerate((first + ("," if second else ""), second)):
+            shapes.append(
+                _text(label_x, label_y + 16 * line, words, 13, text_anchor=anchor, fill=MUTED)
+            )
+    shapes.append(_text(side / 2, 15, _("more energy"), 13, text_anchor="middle", fill=MUTED))
+    shapes.append(_text(side / 2, side - 6, _("less energy"), 13, text_anchor="middle", fill=MUTED))
+    shapes.append(
+        _text(
+            16,
+            side / 2,
+            _("unpleasant"),
+            13,
+            text_anchor="middle",
+            fill=MUTED,
+            transform=f"rotate(-90 16 {side / 2:.1f})",
+        )
+    )
+    shapes.append(
+        _text(
+            side - 16,
+            side / 2,
+            _("pleasant"),
+            13,
+            text_anchor="middle",
+            fill=MUTED,
+            transform=f"rotate(90 {side - 16} {side / 2:.1f})",
+        )
+    )
     points = _spread([_place(check_in, inner) for check_in in person.check_ins])
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -124,18 +157,27 @@ def feelings_chart(person: Person, colour: str) -> Markup:
     for index, (check_in, (x, y)) in enumerate(zip(person.check_ins, points, strict=True)):
         latest = index == len(points) - 1
         shapes.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{13 if latest else 11}" fill="{colour}" '
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{15 if latest else 13}" fill="{colour}" '
             f'stroke="#ffffff" stroke-width="{3 if latest else 2}"/>'
         )
-        shapes.append(_text(x, y + 4, str(check_in.session), 12, text_anchor="middle",
-                            fill="#ffffff", font_weight="700"))
+        shapes.append(
+            _text(
+                x,
+                y + 5,
+                str(check_in.session),
+                14,
+                text_anchor="middle",
+                fill="#ffffff",
+                font_weight="700",
+            )
+        )
     return svg.done(shapes)
 
 
 def _place(check_in: CheckIn, inner: float) -> tuple[float, float]:
     pleasant, energy = check_in.position
-    # Kept off the edges and the quadrant names: -1..1 maps to the middle 76% of the square.
-    reach = inner * 0.38
+    # Kept off the edges and the quadrant names: -1..1 maps to the middle 60% of the square.
+    reach = inner * 0.30
     return _PAD + inner / 2 + pleasant * reach, _PAD + inner / 2 - energy * reach
 
 
@@ -143,16 +185,18 @@ def _spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Marks that would sit on top of each other are set side by side, so each stays readable."""
     placed: list[tuple[float, float]] = []
     for x, y in points:
-        clashes = sum(1 for px, py in placed if abs(px - x) < 20 and abs(py - y) < 20)
-        placed.append((x + 24 * clashes, y) if clashes else (x, y))
+        clashes = sum(1 for px, py in placed if abs(px - x) < 24 and abs(py - y) < 24)
+        # Towards the middle, where there is room whichever quadrant the marks are in.
+        step = -30 if x > QUADRANT_SIZE / 2 else 30
+        placed.append((x + step * clashes, y) if clashes else (x, y))
     return placed
 
 
 # --- Ratings over time -------------------------------------------------------------------------
 
-RATING_WIDTH = 360
+RATING_WIDTH = 340
 RATING_HEIGHT = 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 14, 16, 34
+_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 16, 14, 40
 
 
 def ratings_chart(scale: Scale, timeline: Timeline) -> Markup:
@@ -171,12 +215,24 @@ def ratings_chart(scale: Scale, timeline: Timeline) -> Markup:
     shapes = []
     for value in (0, 5, 10):
         y = y_of(value)
-        shapes.append(f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{width - _RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>')
-        shapes.append(_text(_LEFT - 8, y + 4, str(value), 11, text_anchor="end", fill=MUTED))
+        shapes.append(
+            f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{width - _RIGHT}" y2="{y:.1f}" stroke="{GRID}"/>'
+        )
+        shapes.append(_text(_LEFT - 8, y + 5, str(value), 13, text_anchor="end", fill=MUTED))
     for session in range(1, sessions + 1):
-        shapes.append(_text(x_of(session), height - _BOTTOM + 16, str(session), 11,
-                            text_anchor="middle", fill=MUTED))
-    shapes.append(_text(_LEFT + plot_w / 2, height - 4, _("Session"), 11, text_anchor="middle", fill=MUTED))
+        shapes.append(
+            _text(
+                x_of(session),
+                height - _BOTTOM + 18,
+                str(session),
+                13,
+                text_anchor="middle",
+                fill=MUTED,
+            )
+        )
+    shapes.append(
+        _text(_LEFT + plot_w / 2, height - 3, _("Session"), 13, text_anchor="middle", fill=MUTED)
+    )
     for index, person in enumerate(timeline.people):
         ratings = person.ratings.get(scale.key)
         if not ratings:
@@ -185,8 +241,10 @@ def ratings_chart(scale: Scale, timeline: Timeline) -> Markup:
         points = [(x_of(r.session), y_of(r.value)) for r in ratings]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            shapes.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
-        shapes.extend(_marker(shape, x, y, colour) for x, y in points)
+            shapes.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
+            )
+        shapes.extend(_marker(shape, x, y, colour, 6) for x, y in points)
     return svg.done(shapes)
 
 
@@ -206,9 +264,9 @@ def legend_marker(index: int) -> Markup:
 
 # --- The needs named most often -----------------------------------------------------------------
 
-NEEDS_WIDTH = 320
-_BAR_ROW = 30
-_LABEL_WIDTH = 130
+NEEDS_WIDTH = 340
+_BAR_ROW = 32
+_LABEL_WIDTH = 150
 
 
 def needs_chart(person: Person, needs: list[tuple[str, int]], colour: str) -> Markup:
@@ -221,11 +279,12 @@ def needs_chart(person: Person, needs: list[tuple[str, int]], colour: str) -> Ma
     for row, (label, count) in enumerate(needs):
         y = 4 + row * _BAR_ROW
         length = max(4.0, room * count / most)
-        shapes.append(_text(_LABEL_WIDTH - 8, y + 17, _shorten(label, 20), 12, text_anchor="end"))
+        shapes.append(_text(_LABEL_WIDTH - 8, y + 18, _shorten(label, 20), 13, text_anchor="end"))
         shapes.append(
-            f'<rect x="{_LABEL_WIDTH}" y="{y + 5}" width="{length:.1f}" height="16" rx="3" fill="{colour}"/>'
+            f'<rect x="{_LABEL_WIDTH}" y="{y + 5}" width="{length:.1f}" height="18" rx="3" '
+            f'fill="{colour}"/>'
         )
-        shapes.append(_text(_LABEL_WIDTH + length + 6, y + 17, str(count), 12, font_weight="600"))
+        shapes.append(_text(_LABEL_WIDTH + length + 6, y + 19, str(count), 14, font_weight="600"))
     return svg.done(shapes)
 
 

@@ -154,7 +154,7 @@ class Entry:
 
 @dataclass
 class RatingDraft:
-    """A step's 0–10 scale as typed: whether it is asked, its question and its end words."""
+    """A step's 0 to 10 scale as typed: whether it is asked, its question and its end words."""
 
     mode: str = "off"
     question: dict[str, str] = field(default_factory=dict)
