@@ -197,3 +197,20 @@ def test_a_family_with_no_sessions_yet_is_told_what_will_show(therapist_client, 
     page = html.unescape(therapist_client.get(f"/families/{family.id}").get_data(as_text=True))
     assert "After a session with a check-in, check-out or a scale" in page
     assert '<svg class="chart"' not in page
+
+
+def test_the_record_and_its_export_keep_each_persons_number(app, therapist, therapist_client):
+    from facilitator.domain.exercises import builtin_exercises
+    from facilitator.store import live as store
+    from tests.realtime_helpers import let_in
+
+    live = store.open_session(therapist, builtin_exercises()["check-in"])
+    ana, _token = let_in(live, "Ana", "adolescent")
+    store.apply(live.id, domain.THERAPIST, domain.OpenStep(None, None))
+    answer = domain.Answer(feelings=("calm",), rating=7)
+    store.apply(live.id, domain.participant(ana), domain.SubmitAnswer(answer))
+    store.apply(live.id, domain.THERAPIST, domain.End())
+    record = html.unescape(therapist_client.get(f"/sessions/{live.id}/record").get_data(True))
+    assert "on the scale: 7 of 10" in record
+    document = therapist_client.get(f"/sessions/{live.id}/export.json").get_json()
+    assert document["steps"][0]["answers"][0]["rating"] == 7

@@ -286,7 +286,7 @@ function startStep(v) {
 }
 
 function hasContent(answer) {
-  return Boolean(answer.feelings.length || answer.needs.length || answer.text.trim() || answer.request.trim());
+  return Boolean(answer.feelings.length || answer.needs.length || answer.text.trim() || answer.request.trim() || answer.rating != null);
 }
 
 function renderComposerArea(v) {
