@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from facilitator.domain.common import localize
-from facilitator.domain.session import SessionState
+from facilitator.domain.exercises import RatingField
+from facilitator.domain.session import Participant, SessionState
 from facilitator.domain.vocabulary import Vocabulary
 
 CHECK_IN = "check-in"
@@ -170,7 +171,9 @@ def _most_named(
     return sorted(named, key=lambda item: (-item[1], item[0]))[:TOP_NEEDS]
 
 
-def _person(participant, names: dict[int, KnownMember], people: dict[str, Person]) -> Person:
+def _person(
+    participant: Participant, names: dict[int, KnownMember], people: dict[str, Person]
+) -> Person:
     """The same member across sessions: by the family's member list, else by name and role."""
     member = names.get(participant.member_id) if participant.member_id is not None else None
     if member is not None:
@@ -200,7 +203,7 @@ def _feelings(ids: tuple[str, ...], vocabulary: Vocabulary, language: str) -> tu
     return tuple(found)
 
 
-def _scale(key: str, rating, language: str) -> Scale:
+def _scale(key: str, rating: RatingField, language: str) -> Scale:
     def words(texts: dict[str, str]) -> str:
         return localize(texts, language) if texts else ""
 

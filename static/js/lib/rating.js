@@ -30,8 +30,8 @@ export function ratingField(t, scale, value, onChange) {
       h("span", { class: "rating-number", text: String(n) }));
   });
   const clear = h("button", { type: "button", class: "button quiet rating-clear", text: t("ratingClear") });
-  clear.hidden = scale.mode !== "optional" || value === null || value === undefined;
-  if (scale.mode !== "optional") clear.remove();
+  // Only an optional scale can be left empty again; the button shows once a number is chosen.
+  clear.hidden = value === null || value === undefined;
   clear.addEventListener("click", () => {
     for (const option of options) option.querySelector("input").checked = false;
     clear.hidden = true;
