@@ -573,7 +573,7 @@ BROKEN_FILES = [
             ("needs: {min: 0, max: 3}", "needs: {max: 0}"),
             ("mode: optional", "mode: off"),
         ),
-        "steps[0]: asks nothing: turn on feelings or needs (max above 0), text or request",
+        "steps[0]: asks nothing: turn on feelings or needs (max above 0), text, request or rating",
         id="step asking nothing",
     ),
     pytest.param(
@@ -849,12 +849,12 @@ def test_a_version_1_file_in_one_language_is_valid_and_a_mixed_one_is_not():
 
 def test_a_stored_version_1_exercise_still_reads():
     """Exercises saved before version 2, and sessions holding a copy of one, stay valid."""
-    stored = exercise_to_dict(builtin_exercises()["check-in"])
+    stored = exercise_to_dict(builtin_exercises()["relational-reframe"])
     stored["format"] = 1
     del stored["languages"]
     for step in stored["steps"]:
         del step["therapist_only"]
-    assert exercise_from_dict(stored) == builtin_exercises()["check-in"]
+    assert exercise_from_dict(stored) == builtin_exercises()["relational-reframe"]
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,21 @@ class TextField:
 
 
 @dataclass(frozen=True)
+class RatingField:
+    """A 0 to 10 scale with words at both ends ("Not at all" … "Very close"), per language."""
+
+    mode: FieldMode = "off"
+    # The question above the scale, per language; empty means the step's prompt is the question.
+    question: Localized = field(default_factory=dict)
+    low: Localized = field(default_factory=dict)
+    high: Localized = field(default_factory=dict)
+
+
+RATING_MIN = 0
+RATING_MAX = 10
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     title: Localized
@@ -56,6 +71,7 @@ class Step:
     # Every answer to this step is for the therapist alone, whoever writes it: none is ever
     # revealed to the family or the display (e.g. "how safe do you feel going home?").
     therapist_only: bool = False
+    rating: RatingField = RatingField()
 
 
 @dataclass(frozen=True)
@@ -73,8 +89,8 @@ class Exercise:
         return tuple(language for language in LANGUAGES if language in self.title)
 
 
-# Version 2 added the exercise's `languages` and a step's `therapist_only`; version 1 files are
-# still read (their languages are the ones their texts have), and files are written as 2.
+# Version 2 added the exercise's `languages` and a step's `therapist_only` and `rating`; version 1
+# files are still read (their languages are the ones their texts have), and files are written as 2.
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 FIELD_MODES: tuple[FieldMode, ...] = ("off", "optional", "required")
@@ -105,10 +121,11 @@ _STEP_REQUIRED = ("id", "title", "answered_by", "prompts")
 _STEP_OPTIONAL = ("feelings", "needs", "text", "request", "reveal_order", "follow_up")
 # Keys each version added, refused with a pointer to the version in a file that claims an older one.
 _EXERCISE_KEYS_SINCE = {"languages": 2}
-_STEP_KEYS_SINCE = {"therapist_only": 2}
+_STEP_KEYS_SINCE = {"therapist_only": 2, "rating": 2}
 _STEP_DEFAULTS = {f.name: f.default for f in fields(Step) if f.default is not MISSING}
 _COUNT_DEFAULTS = CountLimits()
 _TEXT_DEFAULTS = TextField()
+_RATING_DEFAULTS = RatingField()
 # Line breaks and tabs belong in prompts; other control characters, lone surrogates and
 # separators that YAML would silently turn into plain line breaks do not.
 # Besides what no typed text may hold (text.py): line and paragraph separators, which YAML
@@ -679,6 +696,11 @@ class _Checker:
             if "therapist_only" in data and self.version >= _STEP_KEYS_SINCE["therapist_only"]
             else _STEP_DEFAULTS["therapist_only"]
         )
+        rating = (
+            self.rating_field(data["rating"], where("rating"))
+            if "rating" in data and self.version >= _STEP_KEYS_SINCE["rating"]
+            else _RATING_DEFAULTS
+        )
 
         if answered_by is not None and reveal_order is not None:
             unrevealed = [role for role in answered_by if role not in reveal_order]
@@ -714,9 +736,14 @@ class _Checker:
             and needs.max == 0
             and text.mode == "off"
             and request.mode == "off"
+            and (rating is None or rating.mode == "off")
         ):
             self.fail(
-                path, N_("asks nothing: turn on feelings or needs (max above 0), text or request")
+                path,
+                N_(
+                    "asks nothing: turn on feelings or needs (max above 0), text, request "
+                    "or rating"
+                ),
             )
             return None
 
@@ -732,6 +759,7 @@ class _Checker:
             or reveal_order is None
             or follow_up is None
             or therapist_only is None
+            or rating is None
         ):
             return None
         return Step(
@@ -746,7 +774,29 @@ class _Checker:
             reveal_order=reveal_order,
             follow_up=cast(FollowUp, follow_up),
             therapist_only=therapist_only,
+            rating=rating,
         )
+
+    def rating_field(self, value: object, path: str) -> RatingField | None:
+        """`mode`, and the words at both ends of the scale; an optional question above it."""
+        data = self.keyed(value, path, required=("mode",), optional=("question", "low", "high"))
+        if data is None:
+            return None
+        where = functools.partial(_join, path)
+        mode = self.choice(data["mode"], where("mode"), FIELD_MODES) if "mode" in data else None
+        texts: dict[str, Localized | None] = {}
+        for key in ("question", "low", "high"):
+            if key in data:
+                texts[key] = self.localized(data[key], where(key))
+            elif key != "question" and mode not in (None, "off"):
+                # A bare 0 to 10 says nothing: the ends tell what the numbers mean.
+                self.fail(where(key), N_("missing"))
+                texts[key] = None
+            else:
+                texts[key] = {}
+        if mode is None or any(text is None for text in texts.values()):
+            return None
+        return RatingField(mode=cast(FieldMode, mode), **texts)  # type: ignore[arg-type]
 
     def prompts(
         self, value: object, path: str, answered_by: tuple[Role, ...] | None
@@ -861,7 +911,17 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "reveal_order": list(step.reveal_order),
         "follow_up": step.follow_up,
         "therapist_only": step.therapist_only,
+        **({"rating": _rating_to_dict(step.rating)} if step.rating.mode != "off" else {}),
     }
+
+
+def _rating_to_dict(rating: RatingField) -> dict[str, Any]:
+    result: dict[str, Any] = {"mode": rating.mode}
+    if rating.question:
+        result["question"] = dict(rating.question)
+    result["low"] = dict(rating.low)
+    result["high"] = dict(rating.high)
+    return result
 
 
 def _text_field_to_dict(text_field: TextField) -> dict[str, Any]:

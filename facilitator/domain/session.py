@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from facilitator.domain.common import LANGUAGES, ROLES, DomainError, Role
-from facilitator.domain.exercises import Exercise, Step, TextField
+from facilitator.domain.exercises import (
+    RATING_MAX,
+    RATING_MIN,
+    Exercise,
+    RatingField,
+    Step,
+    TextField,
+)
 from facilitator.domain.vocabulary import Vocabulary
 
 Phase = Literal["lobby", "collecting", "revealing", "ended"]
@@ -96,6 +103,8 @@ class Answer:
     therapist_only: bool = False
     # "I pass": nothing to share this time, and no reason needed.
     passed: bool = False
+    # A point on the step's 0 to 10 scale, when the step has one.
+    rating: int | None = None
 
     @property
     def shareable(self) -> bool:
@@ -859,6 +868,18 @@ def check_answer(step: Step, answer: Answer, vocabulary: Vocabulary, complete: b
         (answer.request, "your request", step.request),
     ):
         _check_text(value, what, spec, complete)
+    _check_rating(answer.rating, step.rating, complete)
+
+
+def _check_rating(value: int | None, spec: RatingField, complete: bool) -> None:
+    if value is not None and spec.mode == "off":
+        raise DomainError("not_asked", "This step does not ask for a number.")
+    if value is not None and not RATING_MIN <= value <= RATING_MAX:
+        raise DomainError(
+            "out_of_range", f"Please choose a number from {RATING_MIN} to {RATING_MAX}."
+        )
+    if complete and spec.mode == "required" and value is None:
+        raise DomainError("required", "Please choose a number on the scale.")
 
 
 def _check_text(value: str, what: str, spec: TextField, complete: bool) -> None:
@@ -1345,6 +1366,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "request": answer.request,
         "therapist_only": answer.therapist_only,
         "passed": answer.passed,
+        "rating": answer.rating,
     }
 
 
@@ -1356,6 +1378,7 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
         request=data.get("request", ""),
         therapist_only=bool(data.get("therapist_only", False)),
         passed=bool(data.get("passed", False)),
+        rating=data.get("rating"),
     )
 
 

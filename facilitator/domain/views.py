@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from facilitator.domain.common import localize
-from facilitator.domain.exercises import Step
+from facilitator.domain.exercises import RATING_MAX, RATING_MIN, RatingField, Step
 from facilitator.domain.session import (
     Answer,
     FollowUpState,
@@ -183,7 +183,9 @@ class _Lens:
             "follow_up": None,
         }
         if turn.outcome == "revealed" and self.sees_answer(current, turn.speaker):
-            view["answer"] = self.answer_view(current.answers[turn.speaker])
+            view["answer"] = self.answer_view(
+                current.answers[turn.speaker], self.state.step_of(current)
+            )
         if turn.follow_up:
             view["follow_up"] = self.follow_up_view(turn.follow_up)
         return view
@@ -213,7 +215,7 @@ class _Lens:
     def concept(self, concept_id: str) -> dict[str, Any]:
         return self.vocabulary.concept_view(concept_id, self.language)
 
-    def answer_view(self, answer: Answer) -> dict[str, Any]:
+    def answer_view(self, answer: Answer, step: Step) -> dict[str, Any]:
         return {
             "feelings": [self.concept(c) for c in answer.feelings],
             "needs": [self.concept(c) for c in answer.needs],
@@ -221,6 +223,21 @@ class _Lens:
             "request": answer.request,
             "therapist_only": answer.therapist_only,
             "passed": answer.passed,
+            "rating": answer.rating,
+            # The words that say what the number means, so a card can show "7: Very close".
+            "rating_scale": self.scale_view(step.rating) if answer.rating is not None else None,
+        }
+
+    def scale_view(self, rating: RatingField) -> dict[str, Any]:
+        def words(texts: dict[str, str]) -> str:
+            return localize(texts, self.language) if texts else ""
+
+        return {
+            "min": RATING_MIN,
+            "max": RATING_MAX,
+            "question": words(rating.question),
+            "low": words(rating.low),
+            "high": words(rating.high),
         }
 
     def fields_view(self, step: Step) -> dict[str, Any]:
@@ -237,6 +254,7 @@ class _Lens:
             "text": text_field(step.text),
             "request": text_field(step.request),
             "therapist_only": bool(getattr(step, "therapist_only", False)),
+            "rating": {"mode": step.rating.mode, **self.scale_view(step.rating)},
         }
 
 
@@ -268,7 +286,7 @@ class _ParticipantLens(_Lens):
         if current:
             answer = current.answers.get(self.me.id)
             if answer:
-                view["your_answer"] = self.answer_view(answer)
+                view["your_answer"] = self.answer_view(answer, self.state.step_of(current))
             draft = current.drafts.get(self.me.id)
             if draft:
                 view["your_draft"] = answer_to_dict(draft)
@@ -320,7 +338,7 @@ class _TherapistLens(_Lens):
                 view["answers"].append(
                     {
                         "participant": self.who(pid),
-                        "answer": self.answer_view(answer),
+                        "answer": self.answer_view(answer, self.state.step_of(current)),
                         "turn": turn.outcome if turn else None,
                     }
                 )

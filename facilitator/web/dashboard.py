@@ -24,6 +24,8 @@ from wtforms import SelectChoice
 
 from facilitator.domain.common import localize
 from facilitator.domain.exercises import Exercise
+from facilitator.domain.timeline import HeldSession, KnownMember, Timeline, family_timeline
+from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
 from facilitator.i18n import current_language
 from facilitator.realtime.broadcast import base_url
@@ -31,6 +33,7 @@ from facilitator.store import erasure
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
 from facilitator.store.models import Family, FamilyMember, LiveSession
+from facilitator.web import charts
 from facilitator.web.forms import (
     ROLE_LABELS,
     ConfirmForm,
@@ -166,12 +169,25 @@ def _family_page(
         "dashboard/family.html",
         family=family,
         sessions=sessions,
+        timeline=family_course(family, sessions),
+        charts=charts,
         member_form=member_form or MemberForm(formdata=None),
         rename_form=rename_form or FamilyForm(formdata=None, obj=family),
         delete_form=ConfirmForm(formdata=None),
         role_labels=ROLE_LABELS,
         exercise_title=exercise_title,
     )
+
+
+def family_course(family: Family, sessions: list[LiveSession]) -> Timeline:
+    """The family's timeline from its real sessions (rehearsals are practice, not the family)."""
+    held = [
+        HeldSession(live.created_at.date().isoformat(), store.load_state(live))
+        for live in sessions
+        if not live.rehearsal
+    ]
+    members = [KnownMember(m.id, m.display_name, m.role) for m in family.members]
+    return family_timeline(held, members, default_vocabulary(), current_language())
 
 
 @bp.route("/families/<int:family_id>/rename", methods=["POST"])

@@ -89,6 +89,10 @@ PATH_WORDS = {
     "reveal_order": _l("Reveal order"),
     "follow_up": _l("After each reveal"),
     "therapist_only": _l("For the therapist only"),
+    "rating": _l("Scale from 0 to 10"),
+    "question": _l("question"),
+    "low": _l("words at 0"),
+    "high": _l("words at 10"),
 }
 
 
@@ -149,6 +153,16 @@ class Entry:
 
 
 @dataclass
+class RatingDraft:
+    """A step's 0 to 10 scale as typed: whether it is asked, its question and its end words."""
+
+    mode: str = "off"
+    question: dict[str, str] = field(default_factory=dict)
+    low: dict[str, str] = field(default_factory=dict)
+    high: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class StepDraft:
     """One step as typed into the editor: every value kept as text, right or wrong."""
 
@@ -169,6 +183,7 @@ class StepDraft:
     reveal_order: list[str] = field(default_factory=lambda: ["adolescent", "parent", "other"])
     follow_up: str = "none"
     therapist_only: bool = False
+    rating: RatingDraft = field(default_factory=lambda: RatingDraft())
 
     def role_order(self) -> list[str]:
         """The answering roles first, in their order, then the others: saving keeps the order."""
@@ -217,6 +232,7 @@ def draft_from_file(data: dict[str, Any]) -> ExerciseDraft:
         needs = step.get("needs") if isinstance(step.get("needs"), dict) else {}
         text = step.get("text") if isinstance(step.get("text"), dict) else {}
         asked = step.get("request") if isinstance(step.get("request"), dict) else {}
+        rating = step.get("rating") if isinstance(step.get("rating"), dict) else {}
         answered_by = [r for r in step.get("answered_by") or [] if r in ROLES]
         prompts = step.get("prompts") if isinstance(step.get("prompts"), dict) else {}
         steps.append(
@@ -238,6 +254,10 @@ def draft_from_file(data: dict[str, Any]) -> ExerciseDraft:
                 reveal_order=[r for r in step.get("reveal_order") or [] if r in ROLES],
                 follow_up=str(step.get("follow_up", "none")),
                 therapist_only=step.get("therapist_only") is True,
+                rating=RatingDraft(
+                    mode=str(rating.get("mode", "off")),
+                    **{key: _texts(rating.get(key)) for key in ("question", "low", "high")},
+                ),
             )
         )
     return ExerciseDraft(
@@ -287,6 +307,13 @@ def draft_from_form(form: Any) -> ExerciseDraft:
                 ],
                 follow_up=form.get(f"{name}-follow_up", ""),
                 therapist_only=form.get(f"{name}-therapist_only") == "yes",
+                rating=RatingDraft(
+                    mode=form.get(f"{name}-rating-mode", "off"),
+                    **{
+                        key: _typed_texts(form, f"{name}-rating-{key}")
+                        for key in ("question", "low", "high")
+                    },
+                ),
             )
         )
     return draft
@@ -335,6 +362,19 @@ def _text_field(
     return result
 
 
+def _rating(rating: RatingDraft, languages: list[str]) -> dict[str, Any]:
+    """The file form of a scale; nothing at all when it is not asked, as files write it."""
+    if rating.mode == "off":
+        return {}
+    result: dict[str, Any] = {"mode": rating.mode}
+    # A blank question means the step's prompt asks it; blank end words are reported.
+    if any(rating.question.get(language, "").strip() for language in languages):
+        result["question"] = _in(rating.question, languages)
+    result["low"] = _in(rating.low, languages)
+    result["high"] = _in(rating.high, languages)
+    return {"rating": result}
+
+
 def _in(texts: dict[str, str], languages: list[str]) -> dict[str, str]:
     """The texts of the exercise's languages only; the others are not part of it."""
     return {language: texts.get(language, "") for language in languages}
@@ -369,6 +409,7 @@ def file_form(draft: ExerciseDraft) -> dict[str, Any]:
                 "reveal_order": [role for role in step.reveal_order if role],
                 "follow_up": step.follow_up,
                 "therapist_only": step.therapist_only,
+                **_rating(step.rating, languages),
             }
             for step in draft.steps
         ],
@@ -455,6 +496,10 @@ def anchors(draft: ExerciseDraft) -> set[str]:
                 f"{step}-{written}-label",
             }
             names |= {f"{step}-{written}-label-{language}" for language in languages}
+        names |= {f"{step}-rating", f"{step}-rating-mode"}
+        for key in ("question", "low", "high"):
+            names.add(f"{step}-rating-{key}")
+            names |= {f"{step}-rating-{key}-{language}" for language in languages}
     return names
 
 

@@ -104,6 +104,8 @@ class _Reader:
             parts.append(_("needs: %(list)s", list=self.concepts(list(answer.needs))))
         if answer.request:
             parts.append(_("request: “%(text)s”", text=answer.request))
+        if answer.rating is not None:
+            parts.append(_("on the scale: %(value)d of 10", value=answer.rating))
         if answer.passed:
             parts.append(_("passed"))
         return "; ".join(parts)
@@ -280,6 +282,7 @@ def export_document(live: LiveSession, language: str) -> dict[str, Any]:
                     "request": answer.request,
                     "therapist_only": answer.therapist_only,
                     "passed": answer.passed,
+                    "rating": answer.rating,
                     "shown_to_family": turn is not None and turn.outcome == "revealed",
                 }
             )

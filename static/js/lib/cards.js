@@ -1,6 +1,7 @@
 // How revealed answers look on every screen: a card per turn with its feelings, needs, words
 // and the reflect-back that followed. Used by the phones, the console and the room display.
 import { h } from "./dom.js";
+import { ratingSummary } from "./rating.js";
 
 /** The colour family of a feeling: pleasant/unpleasant × high/low energy. */
 export function quadrantClass(concept) {
@@ -38,6 +39,7 @@ export function answerBody(t, answer, { headingLevel = "h4" } = {}) {
         conceptTags(answer.needs, "needs")),
     );
   }
+  if (answer.rating !== null && answer.rating !== undefined) parts.push(ratingSummary(t, answer, headingLevel));
   if (answer.text) parts.push(h("blockquote", { class: "answer-text", text: answer.text }));
   if (answer.request) {
     parts.push(

@@ -306,6 +306,13 @@ const en = {
   displayWaiting: "We'll begin in a moment.",
   displayEndedLead: "Thank you for being here together.",
   agendaPart: "Part {part} of {parts}",
+  // The 0–10 scale
+  ratingDefault: "Pick a number",
+  ratingLabel: "On the scale",
+  ratingOutOf: "{value} out of {max}",
+  ratingEnd: "{number}: {words}",
+  ratingClear: "Clear my number",
+  needRating: "Please pick a number on the scale.",
 };
 
 const es = {
@@ -603,6 +610,12 @@ const es = {
   displayWaiting: "Empezaremos en un momento.",
   displayEndedLead: "Gracias por estar aquí en familia.",
   agendaPart: "Parte {part} de {parts}",
+  ratingDefault: "Elige un número",
+  ratingLabel: "En la escala",
+  ratingOutOf: "{value} de {max}",
+  ratingEnd: "{number}: {words}",
+  ratingClear: "Borrar mi número",
+  needRating: "Elige un número en la escala, por favor.",
 };
 
 // Refusals the screens explain in their own words; other codes show the server's sentence.
@@ -628,6 +641,7 @@ const errors = {
     no_more_steps: "That was the last step. You can end the session.",
     already_started: "That exercise has already started.",
     unknown_exercise: "That exercise is not in your library.",
+    out_of_range: "Please pick a number on the scale.",
   },
   es: {
     too_long: "Es un poco largo.",
@@ -650,6 +664,7 @@ const errors = {
     no_more_steps: "Ese era el último paso. Puedes terminar la sesión.",
     already_started: "Ese ejercicio ya ha empezado.",
     unknown_exercise: "Ese ejercicio no está en tu biblioteca.",
+    out_of_range: "Elige un número de la escala, por favor.",
   },
 };
 

@@ -9,6 +9,7 @@ import { turnCard, answerBody, sharedGroundCard, roleLabel, signature } from "..
 import { createPicker } from "../lib/chips.js";
 import { loadVocabulary } from "../lib/vocabulary.js";
 import * as drafts from "../lib/drafts.js";
+import { ratingField, ratingMissing } from "../lib/rating.js";
 
 const DRAFT_DELAY_MS = 600;
 
@@ -91,6 +92,7 @@ function answerPayload(answer) {
     text: answer.text || "",
     request: answer.request || "",
     therapist_only: Boolean(answer.therapist_only),
+    rating: answer.rating ?? null,
   };
 }
 
@@ -365,7 +367,7 @@ function startStep(v) {
 }
 
 function hasContent(answer) {
-  return Boolean(answer.feelings.length || answer.needs.length || answer.text.trim() || answer.request.trim());
+  return Boolean(answer.feelings.length || answer.needs.length || answer.text.trim() || answer.request.trim() || answer.rating != null);
 }
 
 function renderComposerArea(v) {
@@ -595,6 +597,9 @@ function buildComposer(v) {
     if (spec.mode === "off") continue;
     parts.push(textField(name, spec, fallback));
   }
+  if (fields.rating && fields.rating.mode !== "off") {
+    parts.push(ratingField(t, fields.rating, answer.rating, (rating) => { composer.answer = { ...composer.answer, rating }; changed(); }));
+  }
   if (fields.therapist_only) {
     // The whole step is for the therapist: nothing to choose, only to be told plainly.
     parts.push(h("p", { class: "badge private", text: t("onlyTherapistSees") }));
@@ -694,7 +699,7 @@ function missing(step, answer) {
   if (answer.needs.length < f.needs.min) return t("needMinNeeds", { min: f.needs.min });
   if (f.text.mode === "required" && !answer.text.trim()) return t("needText");
   if (f.request.mode === "required" && !answer.request.trim()) return t("needRequest");
-  return "";
+  return ratingMissing(t, f.rating, answer);
 }
 
 function submitAnswer() {
