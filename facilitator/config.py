@@ -38,8 +38,18 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         # Several server processes share one Redis queue, e.g. redis://127.0.0.1:6379/0.
         self.SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
-        # None lets Flask-SocketIO pick eventlet when it runs under eventlet.
+        # eventlet or gevent, for `python -m facilitator.serve` (see facilitator/async_mode.py).
+        # None lets Flask-SocketIO pick the library it runs under.
         self.SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+        # A connection that sends nothing for this long is closed (a request never finished,
+        # a silent client). Above the Socket.IO ping interval and timeout (10 s + 10 s), which
+        # keep every live socket talking.
+        self.SOCKET_TIMEOUT_SECONDS = float(os.environ.get("SOCKET_TIMEOUT_SECONDS", "30"))
+        # Connections the kernel queues while the server is busy accepting (a family's five
+        # screens arrive together, a restart brings every screen back at once), and the most
+        # connections served at once. Each open connection is one open file: see README.
+        self.LISTEN_BACKLOG = int(os.environ.get("LISTEN_BACKLOG", "4096"))
+        self.MAX_CONNECTIONS = int(os.environ.get("MAX_CONNECTIONS", "10000"))
         # Other origins allowed to open a WebSocket; by default only this server's own.
         self.CORS_ALLOWED_ORIGINS = [
             o for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
