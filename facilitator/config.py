@@ -45,6 +45,16 @@ class Config:
         # a silent client). Above the Socket.IO ping interval and timeout (10 s + 10 s), which
         # keep every live socket talking.
         self.SOCKET_TIMEOUT_SECONDS = float(os.environ.get("SOCKET_TIMEOUT_SECONDS", "30"))
+        # A socket that has not signed in (a phone's token, the display link, the therapist's
+        # session) this many seconds after opening is closed; 0 keeps it.
+        self.UNAUTHENTICATED_SOCKET_SECONDS = float(
+            os.environ.get("UNAUTHENTICATED_SOCKET_SECONDS", "10")
+        )
+        # Each socket's events: a burst of EVENT_BURST at once, then EVENT_RATE_PER_SECOND;
+        # beyond that the answer is `slow_down`. A person tapping and typing sends a few a
+        # second at most (drafts are saved after a pause in typing).
+        self.EVENT_BURST = float(os.environ.get("EVENT_BURST", "30"))
+        self.EVENT_RATE_PER_SECOND = float(os.environ.get("EVENT_RATE_PER_SECOND", "5"))
         # Connections the kernel queues while the server is busy accepting (a family's five
         # screens arrive together, a restart brings every screen back at once), and the most
         # connections served at once. Each open connection is one open file: see README.

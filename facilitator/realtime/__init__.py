@@ -25,7 +25,10 @@ def init_realtime(app: Flask) -> None:
         ping_interval=10,
         ping_timeout=10,
     )
+    from facilitator.realtime import guard
     from facilitator.request_limits import RequestLimits
+
+    guard.install(app, socketio.server)
 
     # Outside Socket.IO's own middleware: bodies are checked before engineio sees them.
     app.wsgi_app = RequestLimits(app.wsgi_app, "socket.io", MAX_MESSAGE_BYTES)

@@ -14,6 +14,7 @@ from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer
 from facilitator.extensions import db, socketio
+from facilitator.realtime import guard
 from facilitator.realtime.broadcast import broadcast, current_view, room_for
 from facilitator.realtime.protocol import COMMANDS, error, ok
 from facilitator.store import live as store
@@ -85,6 +86,7 @@ def on_connect(auth: Any = None) -> None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
+    guard.forget(request.sid)
     identity = _identities.pop(request.sid, None)
     if identity is None or identity.viewer.kind != "participant":
         return
@@ -109,6 +111,8 @@ def on_get_view(payload: Any = None) -> dict[str, Any]:
     identity = _identities.get(request.sid)
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if slow_down := guard.check_rate(request.sid):
+        return slow_down
     live = store.get_session(identity.session_id)
     if live is None:
         return error("unknown_session", "This session no longer exists.")
@@ -120,6 +124,8 @@ def dispatch(event: str, payload: Any) -> dict[str, Any]:
     identity = _identities.get(request.sid)
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if slow_down := guard.check_rate(request.sid):
+        return slow_down
     try:
         command = COMMANDS[event](payload)
         outcome = store.apply(identity.session_id, identity.actor, command)
