@@ -10,7 +10,7 @@ async_mode.patch_standard_library(MODE)
 import argparse  # noqa: E402
 import logging  # noqa: E402
 
-from facilitator import create_app  # noqa: E402
+from facilitator import capacity, create_app  # noqa: E402
 from facilitator.extensions import socketio  # noqa: E402
 from facilitator.network import reachable_from_phones  # noqa: E402
 from facilitator.store import live as store  # noqa: E402
@@ -48,6 +48,8 @@ def main() -> None:
     for address in reachable_from_phones(args.host):
         print(f"  For phones on the same network:  http://{address}:{args.port}/", flush=True)
     print(f"  {async_mode.start_note(MODE)}", flush=True)
+    for warning in capacity.check_at_start(app.config):
+        print(f"  Warning: {warning}", flush=True)
     print("Press Ctrl+C to stop.\n", flush=True)
     async_mode.serve(app, MODE, args.host, args.port, app.config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -37,6 +38,8 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     env_extra: dict[str, str] = field(default_factory=dict)
+    # (soft, hard) open-files limit to start the process with; None keeps this one's.
+    open_files: tuple[int, int] | None = None
     process: subprocess.Popen | None = None
 
     @property
@@ -123,6 +126,7 @@ class LiveServer:
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self._limit_open_files if self.open_files else None,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -134,6 +138,9 @@ class LiveServer:
             except requests.RequestException:
                 time.sleep(0.2)
         raise RuntimeError(f"server did not start: {self.log_text()[-2000:]}")
+
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.open_files)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
