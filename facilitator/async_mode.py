@@ -94,15 +94,38 @@ def _serve_gevent(listener: socket.socket, app: Any, settings: dict[str, Any]) -
     from gevent.pywsgi import WSGIServer
     from geventwebsocket.handler import WebSocketHandler
 
+    from facilitator.realtime.guard import count_refusal
+
     timeout = settings["SOCKET_TIMEOUT_SECONDS"]
 
     class TimedHandler(WebSocketHandler):
         """gevent's server has no socket timeout of its own: a client sending nothing is
-        closed after SOCKET_TIMEOUT_SECONDS, as under eventlet."""
+        closed after SOCKET_TIMEOUT_SECONDS, as under eventlet. And gevent-websocket accepts a
+        WebSocket before the app sees it: the origin is checked here first, as engineio would
+        (a page on another site must not open a socket with a therapist's cookie)."""
+
+        def upgrade_websocket(self):
+            if _origin_refused(app, self.environ):
+                self.start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                return [b"Not an accepted origin."]
+            return super().upgrade_websocket()
+
+        def run_websocket(self):
+            try:
+                super().run_websocket()
+            except ValueError:
+                # engineio decodes each WebSocket frame outside its error handling: an empty
+                # or garbled frame ends that client's connection (as under eventlet), but is
+                # only counted, not a traceback in the log.
+                count_refusal("frame:undecodable_websocket")
 
         def handle(self):
             self.socket.settimeout(timeout)
             return super().handle()
+
+        def log_request(self):
+            # No access log, as under eventlet: its lines would carry the phones' join links.
+            pass
 
     server = WSGIServer(
         listener,
@@ -112,6 +135,17 @@ def _serve_gevent(listener: socket.socket, app: Any, settings: dict[str, Any]) -
         log=None,
     )
     server.serve_forever()
+
+
+def _origin_refused(app: Any, environ: dict[str, Any]) -> bool:
+    """engineio's own origin rule (same origin, or CORS_ALLOWED_ORIGINS), asked of the app's
+    engineio server."""
+    engine = app.extensions["socketio"].server.eio
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin or engine.cors_allowed_origins == []:
+        return False
+    allowed = engine._cors_allowed_origins(environ)
+    return allowed is not None and origin not in allowed
 
 
 def close_after_response(environ: dict[str, Any]) -> None:

@@ -43,7 +43,7 @@ BAD_FRAMES = [
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, async_mode):
     server = LiveServer(
         tmp_path,
         f"sqlite:///{tmp_path / 'frames.sqlite3'}",
@@ -51,6 +51,7 @@ def server(tmp_path):
             "UNAUTHENTICATED_SOCKET_SECONDS": str(NOT_SIGNED_IN_LIMIT),
             "EVENT_BURST": "20",
             "EVENT_RATE_PER_SECOND": "5",
+            "SOCKETIO_ASYNC_MODE": async_mode,
         },
     )
     server.prepare()

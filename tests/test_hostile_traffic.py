@@ -18,11 +18,11 @@ SILENCE_LIMIT = 3  # SOCKET_TIMEOUT_SECONDS for this server
 
 
 @pytest.fixture
-def guarded_server(tmp_path):
+def guarded_server(tmp_path, async_mode):
     server = LiveServer(
         tmp_path,
         f"sqlite:///{tmp_path / 'hostile.sqlite3'}",
-        env_extra={"SOCKET_TIMEOUT_SECONDS": str(SILENCE_LIMIT)},
+        env_extra={"SOCKET_TIMEOUT_SECONDS": str(SILENCE_LIMIT), "SOCKETIO_ASYNC_MODE": async_mode},
     )
     server.prepare()
     server.start()
@@ -88,8 +88,7 @@ def test_two_thousand_oversized_polling_posts_are_refused_and_forgotten(guarded_
     for wave in range(8):
         sid = handshake(server)
         held = [
-            raw_request(server, polling_post(sid if n % 2 else None, "100000"))
-            for n in range(250)
+            raw_request(server, polling_post(sid if n % 2 else None, "100000")) for n in range(250)
         ]
         answers = [answer_and_close(connection) for connection in held]
         assert {status_of(a) for a in answers} == {413}, wave
@@ -104,9 +103,7 @@ def test_malformed_polling_requests_get_400_at_once(guarded_server):
     sid = handshake(server)
     for length in ("abc", "-5", "1e9"):
         assert status_of(answer_and_close(raw_request(server, polling_post(sid, length)))) == 400
-    chunked = polling_post(sid, "5").replace(
-        "Content-Length: 5", "Transfer-Encoding: chunked"
-    )
+    chunked = polling_post(sid, "5").replace("Content-Length: 5", "Transfer-Encoding: chunked")
     assert status_of(answer_and_close(raw_request(server, chunked))) == 411
     # A packet type engineio does not accept from a client (9, or a ping: 2), and a body
     # that is not UTF-8: refused here, not left hanging in engineio's disconnect.
