@@ -163,16 +163,21 @@ class LiveServer:
         return "".join(p.read_text(errors="replace") for p in self.workdir.glob("server-*.log"))
 
     def signed_in(self, email: str = "rivera@clinic.test") -> requests.Session:
-        """An HTTP session signed in through the real login form, CSRF token and all."""
-        http = requests.Session()
-        page = http.get(f"{self.url}/login", timeout=5).text
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert token, "the login form has no CSRF token"
-        response = http.post(
-            f"{self.url}/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
-            allow_redirects=False,
-            timeout=5,
-        )
-        assert response.status_code == 302, response.text[:500]
-        return http
+        return signed_in_at(self.url, email)
+
+
+def signed_in_at(url: str, email: str = "rivera@clinic.test", **headers: str) -> requests.Session:
+    """An HTTP session signed in through the real login form, CSRF token and all."""
+    http = requests.Session()
+    http.headers.update(headers)
+    page = http.get(f"{url}/login", timeout=5).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "the login form has no CSRF token"
+    response = http.post(
+        f"{url}/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == 302, response.text[:500]
+    return http

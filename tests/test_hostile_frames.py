@@ -28,7 +28,7 @@ BAD_FRAMES = [
     '42[{"not": "a name"}]',
     '42"just a string"',
     "43[1]",
-    "451-[\"save_draft\",{\"_placeholder\":true,\"num\":0}]",
+    '451-["save_draft",{"_placeholder":true,"num":0}]',
     "44{}",
     "4",
     "4x",
