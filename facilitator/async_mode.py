@@ -105,7 +105,8 @@ def _serve_gevent(listener: socket.socket, app: Any, settings: dict[str, Any]) -
         (a page on another site must not open a socket with a therapist's cookie)."""
 
         def upgrade_websocket(self):
-            if _origin_refused(app, self.environ):
+            wants_websocket = self.environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+            if wants_websocket and _origin_refused(app, self.environ):
                 self.start_response("400 Bad Request", [("Content-Type", "text/plain")])
                 return [b"Not an accepted origin."]
             return super().upgrade_websocket()

@@ -55,7 +55,10 @@ def test_an_unreachable_database_answers_503(tmp_path):
 
 
 def test_an_unreachable_message_queue_answers_503(tmp_path):
-    app = app_with(tmp_path, SOCKETIO_MESSAGE_QUEUE=UNREACHABLE_REDIS)
+    app = app_with(tmp_path)
+    # Set after the app is built: the check reads it per request, and the Socket.IO server,
+    # shared by every app of this test process, is kept off a queue that is not there.
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = UNREACHABLE_REDIS
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"ok": False, "database": "ok", "message_queue": "unreachable"}
