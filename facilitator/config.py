@@ -35,7 +35,14 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'facilitator.sqlite3'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Database connections each server process keeps (and may add under a burst): every
+        # socket's connect and change holds one while it runs. On PostgreSQL, the processes'
+        # total must stay under its max_connections (100 by default).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True,
+            "pool_size": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
+            "max_overflow": int(os.environ.get("DATABASE_MAX_OVERFLOW", "20")),
+        }
         # Several server processes share one Redis queue, e.g. redis://127.0.0.1:6379/0.
         self.SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
         # eventlet or gevent, for `python -m facilitator.serve` (see facilitator/async_mode.py).

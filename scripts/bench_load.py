@@ -138,7 +138,10 @@ async def begin_session(family: list[Screen], check_reveal: bool) -> list[str]:
     problems = []
 
     async def checked(screen: Screen, event: str, payload: Any = None) -> None:
-        ack = await screen.call(event, payload)
+        try:
+            ack = await screen.call(event, payload)
+        except Exception as failure:  # a timeout or a dropped socket
+            ack = type(failure).__name__
         if not (isinstance(ack, dict) and ack.get("ok")):
             problems.append(f"{event}: {ack}")
 
@@ -230,9 +233,10 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         for result in await asyncio.gather(*started):
             problems += result
 
-    cpu_before = cpu_seconds(pids)
+    cpu_before, own_before = cpu_seconds(pids), sum(os.times()[:2])
     steady = await steady_changes(whole, plan["rate"], plan["duration"])
     cpu_steady = cpu_seconds(pids) - cpu_before
+    own_steady = sum(os.times()[:2]) - own_before
     for screen in screens:
         if screen.sio.connected:
             await screen.sio.disconnect()
@@ -253,6 +257,8 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         "fan_out": percentiles(steady["latencies"]),
         "cpu_ms_per_change": round(cpu_steady * 1000 / max(steady["completed"], 1), 2),
         "server_cpu_percent": round(cpu_steady * 100 / steady["seconds"], 1),
+        # One core is 100 %: a generator near it measures itself, not the server.
+        "generator_cpu_percent": round(own_steady * 100 / steady["seconds"], 1),
     }
 
 
@@ -389,7 +395,11 @@ def bench_ours(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "duration": args.duration,
         }
         result = run_generator(plan, workdir)
-        result["tracebacks_in_log"] = sum(s.log_text().count("Traceback") for s in servers)
+        logs = "".join(s.log_text() for s in servers)
+        result["tracebacks_in_log"] = logs.count("Traceback")
+        warnings = [line for line in logs.splitlines() if line.startswith(("WARNING", "ERROR"))]
+        result["log_warnings"] = len(warnings)
+        result["log_warning_examples"] = sorted(set(w[:160] for w in warnings))[:5]
         return result
 
 

@@ -172,8 +172,9 @@ class FrameGuard:
         socket = self.sio.eio.sockets.get(eio_sid)
         if socket is None or socket.closed:
             return
-        sid = self.sio.manager.sid_from_eio_sid(eio_sid, "/")
-        if sid is not None and self.sio.manager.is_connected(sid, "/"):
+        if self.sio.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+            # Signed in, or its connect handler still runs (under load it may wait for the
+            # database): only a socket that never asked, or was refused, is closed.
             return
         count_refusal("socket:never_signed_in")
         # wait=False: engineio's default close waits for a polling client to fetch its close
