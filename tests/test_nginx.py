@@ -48,7 +48,8 @@ worker_processes 1;
 daemon off;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
+worker_rlimit_nofile 65536;
+events {{ worker_connections 16384; }}
 http {{
     access_log off;
     client_body_temp_path {prefix}/client_body;
