@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import signal
 import socket
 import subprocess
@@ -112,8 +111,12 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         log = open(self.workdir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        # util-linux's prlimit, not a preexec_fn: that would make Python fork (not spawn) a
+        # process that has imported eventlet.
+        limit = ["prlimit", "--nofile={}:{}".format(*self.open_files)] if self.open_files else []
         self.process = subprocess.Popen(
             [
+                *limit,
                 sys.executable,
                 "-m",
                 "facilitator.serve",
@@ -126,7 +129,6 @@ class LiveServer:
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=self._limit_open_files if self.open_files else None,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -138,9 +140,6 @@ class LiveServer:
             except requests.RequestException:
                 time.sleep(0.2)
         raise RuntimeError(f"server did not start: {self.log_text()[-2000:]}")
-
-    def _limit_open_files(self) -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, self.open_files)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
