@@ -37,11 +37,38 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'facilitator.sqlite3'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Database connections each server process keeps (and may add under a burst): every
+        # socket's connect and change holds one while it runs. On PostgreSQL, the processes'
+        # total must stay under its max_connections (100 by default).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True,
+            "pool_size": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
+            "max_overflow": int(os.environ.get("DATABASE_MAX_OVERFLOW", "20")),
+        }
         # Several server processes share one Redis queue, e.g. redis://127.0.0.1:6379/0.
         self.SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
-        # None lets Flask-SocketIO pick eventlet when it runs under eventlet.
+        # eventlet or gevent, for `python -m facilitator.serve` (see facilitator/async_mode.py).
+        # None lets Flask-SocketIO pick the library it runs under.
         self.SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+        # A connection that sends nothing for this long is closed (a request never finished,
+        # a silent client). Above the Socket.IO ping interval and timeout (10 s + 10 s), which
+        # keep every live socket talking.
+        self.SOCKET_TIMEOUT_SECONDS = float(os.environ.get("SOCKET_TIMEOUT_SECONDS", "30"))
+        # A socket that has not signed in (a phone's token, the display link, the therapist's
+        # session) this many seconds after opening is closed; 0 keeps it.
+        self.UNAUTHENTICATED_SOCKET_SECONDS = float(
+            os.environ.get("UNAUTHENTICATED_SOCKET_SECONDS", "10")
+        )
+        # Each socket's events: a burst of EVENT_BURST at once, then EVENT_RATE_PER_SECOND;
+        # beyond that the answer is `slow_down`. A person tapping and typing sends a few a
+        # second at most (drafts are saved after a pause in typing).
+        self.EVENT_BURST = float(os.environ.get("EVENT_BURST", "30"))
+        self.EVENT_RATE_PER_SECOND = float(os.environ.get("EVENT_RATE_PER_SECOND", "5"))
+        # Connections the kernel queues while the server is busy accepting (a family's five
+        # screens arrive together, a restart brings every screen back at once), and the most
+        # connections served at once. Each open connection is one open file: see README.
+        self.LISTEN_BACKLOG = int(os.environ.get("LISTEN_BACKLOG", "4096"))
+        self.MAX_CONNECTIONS = int(os.environ.get("MAX_CONNECTIONS", "10000"))
         # Other origins allowed to open a WebSocket; by default only this server's own.
         self.CORS_ALLOWED_ORIGINS = [
             o for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()

@@ -1,22 +1,16 @@
-"""Run the app under eventlet: `python -m facilitator.serve [--host H] [--port P]`."""
+"""Run the app: `python -m facilitator.serve [--host H] [--port P]` (eventlet, or gevent)."""
 
-import warnings
+from facilitator import async_mode
 
-# The eventlet server is this app's chosen stack; its deprecation notice is not for the people
-# starting the app.
-warnings.filterwarnings("ignore", message=".*Eventlet is deprecated")
-
-import eventlet  # noqa: E402
-import eventlet.wsgi  # noqa: E402
-
-# Before anything else imports socket or threading: everything must cooperate with eventlet.
-eventlet.monkey_patch()
+# Before anything else imports socket or threading: everything must cooperate with the
+# green-thread library.
+MODE = async_mode.chosen_mode()
+async_mode.patch_standard_library(MODE)
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
-import socket  # noqa: E402
 
-from facilitator import create_app  # noqa: E402
+from facilitator import capacity, create_app  # noqa: E402
 from facilitator.extensions import socketio  # noqa: E402
 from facilitator.network import reachable_from_phones  # noqa: E402
 from facilitator.store import live as store  # noqa: E402
@@ -41,11 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    app = create_app({"SOCKETIO_ASYNC_MODE": "eventlet"})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        from psycogreen.eventlet import patch_psycopg
-
-        patch_psycopg()
+    app = create_app({"SOCKETIO_ASYNC_MODE": MODE})
+    async_mode.patch_database_driver(MODE, app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
         # A lone server: nobody can be connected before it starts.
         with app.app_context():
@@ -56,12 +47,11 @@ def main() -> None:
     print(f"  On this computer:  http://127.0.0.1:{args.port}/", flush=True)
     for address in reachable_from_phones(args.host):
         print(f"  For phones on the same network:  http://{address}:{args.port}/", flush=True)
+    print(f"  {async_mode.start_note(MODE)}", flush=True)
+    for warning in capacity.check_at_start(app.config):
+        print(f"  Warning: {warning}", flush=True)
     print("Press Ctrl+C to stop.\n", flush=True)
-    listener = eventlet.listen((args.host, args.port))
-    # Views and acknowledgements are small frames written back to back: without this, the
-    # kernel holds each one until the phone acknowledges the last (about 40 ms a change).
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    eventlet.wsgi.server(listener, app, log_output=False)
+    async_mode.serve(app, MODE, args.host, args.port, app.config)
 
 
 if __name__ == "__main__":

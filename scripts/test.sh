@@ -23,6 +23,16 @@ if ! command -v pdftoppm >/dev/null 2>&1; then
   fi
 fi
 
+# The multi-process test runs Debian's nginx in front of two server processes.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  if [ "${CI:-}" = "true" ] || [ "$(id -u)" = "0" ]; then
+    echo "==> installing nginx for the multi-process test"
+    apt-get update -qq && apt-get install -y -qq nginx >/dev/null
+  else
+    echo "==> nginx is not installed: the multi-process test will be skipped"
+  fi
+fi
+
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> pytest"

@@ -95,10 +95,20 @@ def therapist_client(app, therapist):
     return client
 
 
+@pytest.fixture(params=["eventlet", "gevent"])
+def async_mode(request) -> str:
+    """The server library a real-server test runs under: each such test runs under both."""
+    return request.param
+
+
 @pytest.fixture
-def live_server(tmp_path):
-    """The app under eventlet in its own process, on a real SQLite file."""
-    server = LiveServer(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite3'}")
+def live_server(tmp_path, async_mode):
+    """The app under eventlet (or gevent) in its own process, on a real SQLite file."""
+    server = LiveServer(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        env_extra={"SOCKETIO_ASYNC_MODE": async_mode},
+    )
     server.prepare()
     server.start()
     yield server

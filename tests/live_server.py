@@ -39,6 +39,8 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     env_extra: dict[str, str] = field(default_factory=dict)
+    # (soft, hard) open-files limit to start the process with; None keeps this one's.
+    open_files: tuple[int, int] | None = None
     process: subprocess.Popen | None = None
 
     @property
@@ -113,8 +115,12 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         log = open(self.workdir / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        # util-linux's prlimit, not a preexec_fn: that would make Python fork (not spawn) a
+        # process that has imported eventlet.
+        limit = ["prlimit", "--nofile={}:{}".format(*self.open_files)] if self.open_files else []
         self.process = subprocess.Popen(
             [
+                *limit,
                 sys.executable,
                 "-m",
                 "facilitator.serve",
@@ -160,16 +166,21 @@ class LiveServer:
         return "".join(p.read_text(errors="replace") for p in self.workdir.glob("server-*.log"))
 
     def signed_in(self, email: str = "rivera@clinic.test") -> requests.Session:
-        """An HTTP session signed in through the real login form, CSRF token and all."""
-        http = requests.Session()
-        page = http.get(f"{self.url}/login", timeout=5).text
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert token, "the login form has no CSRF token"
-        response = http.post(
-            f"{self.url}/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
-            allow_redirects=False,
-            timeout=5,
-        )
-        assert response.status_code == 302, response.text[:500]
-        return http
+        return signed_in_at(self.url, email)
+
+
+def signed_in_at(url: str, email: str = "rivera@clinic.test", **headers: str) -> requests.Session:
+    """An HTTP session signed in through the real login form, CSRF token and all."""
+    http = requests.Session()
+    http.headers.update(headers)
+    page = http.get(f"{url}/login", timeout=5).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "the login form has no CSRF token"
+    response = http.post(
+        f"{url}/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == 302, response.text[:500]
+    return http

@@ -165,3 +165,19 @@ def test_the_server_tells_which_addresses_phones_can_open(tmp_path):
 def test_a_server_kept_to_this_computer_offers_no_address_to_phones(live_server):
     assert "For phones on the same network" not in live_server.log_text()
     assert f"On this computer:  http://127.0.0.1:{live_server.port}/" in live_server.log_text()
+
+
+def test_the_server_names_its_library_in_one_calm_line(live_server, async_mode):
+    log = live_server.log_text()
+    assert f"Server library: {async_mode}" in log
+    assert "deprecated" not in log.lower()
+
+
+def test_a_form_sent_with_a_null_origin_reaches_the_page(live_server):
+    """Browsers send `Origin: null` with forms under this app's no-referrer policy: only a
+    WebSocket's origin is checked, never a page's."""
+    response = requests.post(
+        f"{live_server.url}/login", headers={"Origin": "null"}, data={}, timeout=5
+    )
+    assert "Not an accepted origin" not in response.text
+    assert "<form" in response.text or response.status_code == 400

@@ -31,6 +31,7 @@ def test_every_error_code_the_server_can_send_is_explained():
         ROOT / "facilitator" / "domain" / "session.py",
         ROOT / "facilitator" / "realtime" / "protocol.py",
         ROOT / "facilitator" / "realtime" / "handlers.py",
+        ROOT / "facilitator" / "realtime" / "guard.py",
     ]
     codes = set()
     for source in sources:

@@ -14,7 +14,7 @@ from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer
 from facilitator.extensions import db, socketio
-from facilitator.realtime import protocol
+from facilitator.realtime import guard, protocol
 from facilitator.realtime.broadcast import current_view, perform, room_for
 from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
@@ -91,6 +91,7 @@ def on_connect(auth: Any = None) -> None:
 
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
+    guard.forget(request.sid)
     identity = _identities.pop(request.sid, None)
     if identity is None or identity.viewer.kind != "participant":
         return
@@ -122,6 +123,8 @@ def on_get_view(*args: Any) -> dict[str, Any]:
     identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if slow_down := guard.check_rate(request.sid):
+        return slow_down
     if len(args) > 1 or (args and args[0] not in (None, {})):
         return error("invalid_payload", "get_view takes no payload.")
     live = store.get_session(identity.session_id)
@@ -150,6 +153,8 @@ def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
     identity = _signed_in_identity()
     if identity is None:
         return error("unauthenticated", "Please join the session first.")
+    if slow_down := guard.check_rate(request.sid):
+        return slow_down
     if len(args) > 1:
         return error("invalid_payload", "The message was not understood.")
     spec = protocol.client_events()[event]
@@ -184,6 +189,8 @@ for _event in protocol.client_events():
 @socketio.on("*")
 def on_unknown_event(event: Any, *_: Any) -> dict[str, Any]:
     """An event name nobody declared: refused with a stable code, to clients that ask."""
+    if slow_down := guard.check_rate(request.sid):
+        return slow_down
     return error("unknown_event", "That action is not known.")
 
 

@@ -42,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
         display,
         errors,
         exercises,
+        health,
         help_screen,
         join,
         record_notes,
@@ -65,5 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rehearsal.bp)
     # The phones' feelings-and-needs catalogue (facilitator/web/vocabulary.py).
     app.register_blueprint(vocabulary.bp)
+    # For a load balancer in front of several processes.
+    app.register_blueprint(health.bp)
     errors.init_app(app)
     help_screen.init_app(app)
