@@ -104,6 +104,19 @@ def test_no_planted_word_lies_in_the_postgresql_tables(postgres_url, tmp_path): 
         db.engine.dispose()
 
 
+def test_an_authenticator_secret_is_not_in_the_sqlite_file(app, therapist):
+    import pyotp
+
+    secret = pyotp.random_base32()
+    therapist.totp_secret = secret
+    db.session.commit()
+    raw = sqlite_bytes(app.config["SQLALCHEMY_DATABASE_URI"])
+    assert therapist.email.encode() in raw, "the bytes read are this database's"
+    assert secret.encode() not in raw
+    db.session.expire_all()
+    assert db.session.get(type(therapist), therapist.id).totp_secret == secret
+
+
 def test_the_key_file_is_made_on_first_run_for_its_owner_only(app):
     key_file = Path(app.instance_path) / crypto.KEY_FILE_NAME
     assert key_file.exists()

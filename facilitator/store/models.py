@@ -40,7 +40,8 @@ class Therapist(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # Two-step sign-in: the authenticator app's shared secret (base32) once confirmed, and the
     # last time step whose code was accepted, so a code seen over a shoulder cannot be replayed.
-    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Encrypted at rest: with it anyone could make this therapist's sign-in codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
 
     families: Mapped[list[Family]] = relationship(
