@@ -34,6 +34,9 @@ from facilitator.domain.exercises import (
 LIBRARY_ORDER = [
     "check-in",
     "relational-reframe",
+    "adolescent-alliance",
+    "parent-alliance",
+    "getting-ready",
     "adolescents-voice",
     "parents-response",
     "needs-and-requests",
@@ -51,7 +54,7 @@ def round_trips(exercise: Exercise) -> None:
 # --- the built-in library ----------------------------------------------------------------------
 
 
-def test_the_library_holds_seven_exercises_in_session_order():
+def test_the_library_holds_ten_exercises_in_session_order():
     assert list(builtin_exercises()) == LIBRARY_ORDER
     assert len(list(BUILTIN_DIRECTORY.glob("*.yaml"))) == len(LIBRARY_ORDER)
 

@@ -55,6 +55,9 @@ class Step:
     # Every answer to this step is for the therapist alone, whoever writes it: none is ever
     # revealed to the family or the display (e.g. "how safe do you feel going home?").
     therapist_only: bool = False
+    # In a session of the whole family: each author is offered, on their own phone alone, the
+    # words they marked "I might share this later" in an earlier session with part of it.
+    offer_earlier_words: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ _STEP_REQUIRED = ("id", "title", "answered_by", "prompts")
 _STEP_OPTIONAL = ("feelings", "needs", "text", "request", "reveal_order", "follow_up")
 # Keys each version added, refused with a pointer to the version in a file that claims an older one.
 _EXERCISE_KEYS_SINCE = {"languages": 2}
-_STEP_KEYS_SINCE = {"therapist_only": 2}
+_STEP_KEYS_SINCE = {"therapist_only": 2, "offer_earlier_words": 2}
 _STEP_DEFAULTS = {f.name: f.default for f in fields(Step) if f.default is not MISSING}
 _COUNT_DEFAULTS = CountLimits()
 _TEXT_DEFAULTS = TextField()
@@ -679,6 +682,12 @@ class _Checker:
             if "therapist_only" in data and self.version >= _STEP_KEYS_SINCE["therapist_only"]
             else _STEP_DEFAULTS["therapist_only"]
         )
+        offer_earlier_words = (
+            self.flag(data["offer_earlier_words"], where("offer_earlier_words"))
+            if "offer_earlier_words" in data
+            and self.version >= _STEP_KEYS_SINCE["offer_earlier_words"]
+            else _STEP_DEFAULTS["offer_earlier_words"]
+        )
 
         if answered_by is not None and reveal_order is not None:
             unrevealed = [role for role in answered_by if role not in reveal_order]
@@ -732,6 +741,7 @@ class _Checker:
             or reveal_order is None
             or follow_up is None
             or therapist_only is None
+            or offer_earlier_words is None
         ):
             return None
         return Step(
@@ -746,6 +756,7 @@ class _Checker:
             reveal_order=reveal_order,
             follow_up=cast(FollowUp, follow_up),
             therapist_only=therapist_only,
+            offer_earlier_words=offer_earlier_words,
         )
 
     def prompts(
@@ -849,7 +860,7 @@ def exercise_to_dict(exercise: Exercise) -> dict[str, Any]:
 
 
 def _step_to_dict(step: Step) -> dict[str, Any]:
-    return {
+    written = {
         "id": step.id,
         "title": dict(step.title),
         "answered_by": list(step.answered_by),
@@ -862,6 +873,10 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "follow_up": step.follow_up,
         "therapist_only": step.therapist_only,
     }
+    # Written only when asked for: most steps never offer earlier words.
+    if step.offer_earlier_words:
+        written["offer_earlier_words"] = True
+    return written
 
 
 def _text_field_to_dict(text_field: TextField) -> dict[str, Any]:

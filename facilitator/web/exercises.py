@@ -89,6 +89,7 @@ PATH_WORDS = {
     "reveal_order": _l("Reveal order"),
     "follow_up": _l("After each reveal"),
     "therapist_only": _l("For the therapist only"),
+    "offer_earlier_words": _l("Offer earlier words"),
 }
 
 
@@ -169,6 +170,7 @@ class StepDraft:
     reveal_order: list[str] = field(default_factory=lambda: ["adolescent", "parent", "other"])
     follow_up: str = "none"
     therapist_only: bool = False
+    offer_earlier_words: bool = False
 
     def role_order(self) -> list[str]:
         """The answering roles first, in their order, then the others: saving keeps the order."""
@@ -238,6 +240,7 @@ def draft_from_file(data: dict[str, Any]) -> ExerciseDraft:
                 reveal_order=[r for r in step.get("reveal_order") or [] if r in ROLES],
                 follow_up=str(step.get("follow_up", "none")),
                 therapist_only=step.get("therapist_only") is True,
+                offer_earlier_words=step.get("offer_earlier_words") is True,
             )
         )
     return ExerciseDraft(
@@ -287,6 +290,7 @@ def draft_from_form(form: Any) -> ExerciseDraft:
                 ],
                 follow_up=form.get(f"{name}-follow_up", ""),
                 therapist_only=form.get(f"{name}-therapist_only") == "yes",
+                offer_earlier_words=form.get(f"{name}-offer_earlier_words") == "yes",
             )
         )
     return draft
@@ -369,6 +373,7 @@ def file_form(draft: ExerciseDraft) -> dict[str, Any]:
                 "reveal_order": [role for role in step.reveal_order if role],
                 "follow_up": step.follow_up,
                 "therapist_only": step.therapist_only,
+                **({"offer_earlier_words": True} if step.offer_earlier_words else {}),
             }
             for step in draft.steps
         ],
@@ -440,6 +445,7 @@ def anchors(draft: ExerciseDraft) -> set[str]:
             f"{step}-reveal_order",
             f"{step}-follow_up",
             f"{step}-therapist_only",
+            f"{step}-offer_earlier_words",
         }
         names |= {f"{step}-title-{language}" for language in languages}
         for role in ROLES:

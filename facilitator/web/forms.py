@@ -14,8 +14,10 @@ from wtforms import (
     FieldList,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -204,6 +206,19 @@ class StartSessionForm(FlaskForm):
     rehearsal = BooleanField(
         _l("Rehearsal: a practice run on your own. Nothing is kept afterwards."),
     )
+    # Who of the family is asked to this session; a form without it invites everyone.
+    who = RadioField(
+        _l("Who is invited"),
+        choices=[
+            ("everyone", _l("Everyone in the family")),
+            ("adolescents", _l("The adolescent alone")),
+            ("parents", _l("The parents alone")),
+            ("chosen", _l("The people I tick below")),
+        ],
+        default="everyone",
+        validate_choice=False,
+    )
+    invited = SelectMultipleField(_l("Invited"), coerce=int, validate_choice=False)
 
 
 class ImportExerciseForm(FlaskForm):
