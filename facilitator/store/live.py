@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from facilitator.domain import session as domain
-from facilitator.domain.course import kept_for_later
 from facilitator.domain.common import DomainError
+from facilitator.domain.course import kept_for_later
 from facilitator.domain.exercises import Exercise
 from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary

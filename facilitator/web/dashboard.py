@@ -291,7 +291,9 @@ def start_session(family_id: int) -> Response | str:
         elif any(key not in exercises for key in keys):
             form.agenda.errors.append(_("That exercise is not available. Please choose another."))
         elif family.members and not invited:
-            form.who.errors = [_("Nobody in the family fits that choice. Please choose who is invited.")]
+            form.who.errors = [
+                _("Nobody in the family fits that choice. Please choose who is invited.")
+            ]
         else:
             family.last_agenda = keys
             live = store.open_session(
