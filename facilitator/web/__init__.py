@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
         join,
         records,
         rehearsal,
+        summary,
         vocabulary,
     )
 
@@ -31,6 +32,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(exercises.bp)
     app.register_blueprint(rehearsal.bp)
+    # The take-home summary: released by the therapist, read and saved on each phone.
+    app.register_blueprint(summary.bp)
     # The phones' feelings-and-needs catalogue (facilitator/web/vocabulary.py).
     app.register_blueprint(vocabulary.bp)
     errors.init_app(app)

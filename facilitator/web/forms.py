@@ -221,6 +221,10 @@ class StartSessionForm(FlaskForm):
     invited = SelectMultipleField(_l("Invited"), coerce=int, validate_choice=False)
 
 
+class SummaryReleaseForm(FlaskForm):
+    """Releasing the take-home summary: the items to keep are ticked boxes named `keep`."""
+
+
 class ImportExerciseForm(FlaskForm):
     file = FileField(
         _l("Exercise file"),

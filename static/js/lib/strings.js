@@ -210,6 +210,27 @@ const en = {
   displayWaiting: "We'll begin in a moment.",
   displayEndedLead: "Thank you for being here together.",
   agendaPart: "Part {part} of {parts}",
+
+  // Words kept for later, and the take-home summary (lib/earlier-words.js, lib/summary.js)
+  shareLater: "I might share this with my family later",
+  shareLaterHint:
+    "It stays between you and your therapist today. Later, you can choose to use it. Only you will see it.",
+  earlierWordsTitle: "Your words from before",
+  earlierWordsLead:
+    "You kept these to maybe share one day. Only you can see them. Use them as a start, change them, or leave them.",
+  earlierWordsAsked: "{step} · {day}",
+  earlierWordsUse: "Use these words",
+  earlierWordsAside: "Not now",
+  hasEarlierWords: "{names} has words from an earlier session.",
+  summaryPrepare: "Take-home summary",
+  summaryTitle: "What we shared",
+  summaryLead: "Your therapist gave your family this summary of what you shared today.",
+  summaryEmpty: "Nothing was shared with the whole family this time.",
+  summarySharedGround: "What more than one of us needs",
+  summaryAsked: "{name} asked",
+  summaryReplied: "{name} replied",
+  summaryPrintable: "Open a page to print",
+  summaryDownload: "Download as a file",
 };
 
 const es = {
@@ -414,6 +435,26 @@ const es = {
   displayWaiting: "Empezaremos en un momento.",
   displayEndedLead: "Gracias por estar aquí en familia.",
   agendaPart: "Parte {part} de {parts}",
+
+  shareLater: "Tal vez comparta esto con mi familia más adelante",
+  shareLaterHint:
+    "Hoy queda entre tú y tu terapeuta. Más adelante puedes elegir usarlo. Solo tú lo verás.",
+  earlierWordsTitle: "Tus palabras de antes",
+  earlierWordsLead:
+    "Guardaste esto para tal vez compartirlo algún día. Solo tú lo ves. Úsalo para empezar, cámbialo o déjalo.",
+  earlierWordsAsked: "{step} · {day}",
+  earlierWordsUse: "Usar estas palabras",
+  earlierWordsAside: "Ahora no",
+  hasEarlierWords: "{names} tiene palabras de una sesión anterior.",
+  summaryPrepare: "Resumen para llevar",
+  summaryTitle: "Lo que compartimos",
+  summaryLead: "Tu terapeuta le dio a tu familia este resumen de lo que compartieron hoy.",
+  summaryEmpty: "Esta vez no se compartió nada con toda la familia.",
+  summarySharedGround: "Lo que más de uno de nosotros necesita",
+  summaryAsked: "{name} pidió",
+  summaryReplied: "{name} respondió",
+  summaryPrintable: "Abrir una página para imprimir",
+  summaryDownload: "Descargar como archivo",
 };
 
 // Refusals the screens explain in their own words; other codes show the server's sentence.
@@ -431,6 +472,8 @@ const errors = {
     server_error: "Something went wrong on our side. Please try again.",
     timeout: "No answer from the server. Please try again.",
     offline: "You're offline. Please try again once you're back.",
+    not_offered: "That is not offered at this step.",
+    unknown_words: "Those words are no longer here.",
   },
   es: {
     too_long: "Es un poco largo.",
@@ -445,6 +488,8 @@ const errors = {
     server_error: "Algo ha fallado por nuestra parte. Inténtalo de nuevo.",
     timeout: "El servidor no responde. Inténtalo de nuevo.",
     offline: "Estás sin conexión. Inténtalo cuando vuelvas.",
+    not_offered: "Eso no se ofrece en este paso.",
+    unknown_words: "Esas palabras ya no están aquí.",
   },
 };
 

@@ -4,6 +4,7 @@ import { h, replaceContent, show, fillTexts } from "../lib/dom.js";
 import { strings } from "../lib/strings.js";
 import { openLive, connectionBanner } from "../lib/live.js";
 import { answerBody, turnCard, sharedGroundCard, roleLabel, signature } from "../lib/cards.js";
+import { renderEarlierWordsNote } from "../lib/earlier-words.js";
 
 const root = document.getElementById("console");
 // A rehearsal is run exactly like a session, but the console calls it what it is.
@@ -103,6 +104,7 @@ function render(v, previous) {
   renderBreaks(v, previous);
   el.joinPanel.classList.toggle("is-compact", v.session.phase !== "lobby");
   renderPeople(v);
+  renderEarlierWordsNote($("earlier-words-note"), v, t);
   renderSteps(v);
   renderAnswers(v);
   renderTurn(v);

@@ -7,6 +7,8 @@ import { turnCard, answerBody, sharedGroundCard, roleLabel, signature } from "..
 import { createPicker } from "../lib/chips.js";
 import { loadVocabulary } from "../lib/vocabulary.js";
 import * as drafts from "../lib/drafts.js";
+import { renderEarlierWords, shareLaterField } from "../lib/earlier-words.js";
+import { renderTakeHome } from "../lib/summary.js";
 
 const DRAFT_DELAY_MS = 600;
 
@@ -69,7 +71,7 @@ const listening = { key: null, text: "", verdict: null, dirty: false, reopened: 
 const confirming = { key: null, choice: null, clarification: "", reopened: false };
 
 function emptyAnswer() {
-  return { feelings: [], needs: [], text: "", request: "", therapist_only: false };
+  return { feelings: [], needs: [], text: "", request: "", therapist_only: false, share_later: false };
 }
 
 /** A view's answer (concepts as {id, label}) as the payload the server takes (ids). */
@@ -82,6 +84,7 @@ function answerPayload(answer) {
     text: answer.text || "",
     request: answer.request || "",
     therapist_only: Boolean(answer.therapist_only),
+    share_later: Boolean(answer.share_later),
   };
 }
 
@@ -179,6 +182,7 @@ function render(v, previous) {
   renderBar(v);
   if (v.session.phase === "ended") {
     showEnded();
+    renderTakeHome(el.ended, v, t, sessionId);
     return;
   }
   if (v.session.paused) {
@@ -199,6 +203,7 @@ function render(v, previous) {
   setTitle(step.title, t("stepOf", { index: step.index + 1, count: step.count }));
   if (composer.stepIndex !== step.index) startStep(v);
   renderComposerArea(v);
+  renderEarlierWords($("earlier-words"), v, { t, live, onUse: useEarlierWords });
   renderAnswered(v);
   renderReveals(v, previous);
   renderListening(v);
@@ -364,6 +369,15 @@ function renderSent(v, editable) {
   });
 }
 
+/** The author tapped "Use these words": they become the draft's text, to change or send. */
+function useEarlierWords(text) {
+  composer.answer = { ...composer.answer, text };
+  if (composer.mode === "sent") composer.mode = "edit";
+  composer.built = null;
+  changed();
+  render(view, view);
+}
+
 function startEditing() {
   composer.mode = "edit";
   composer.answer = answerPayload(view.your_answer);
@@ -467,6 +481,7 @@ function buildComposer(v) {
     h("label", { for: "therapist-only", class: "toggle" }, privateBox,
       h("span", { class: "toggle-text", text: t("therapistOnly") })),
     h("p", { id: "therapist-only-hint", class: "hint", text: t("therapistOnlyHint") })));
+  parts.push(shareLaterField(t, v, answer, (on) => { composer.answer = { ...composer.answer, share_later: on }; changed(); }));
   parts.push(h("p", { id: "composer-error", class: "form-error", role: "alert" }));
   parts.push(h("p", { id: "composer-offline", class: "hint offline-note" }));
   const submit = h("button", { type: "submit", id: "submit-answer", class: "button primary big",
