@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from facilitator.domain.common import Localized
 from facilitator.domain.session import Round, SessionState, Turn
 
-ItemKind = str  # "shared_ground" | "words" | "request"
+ItemKind = str  # "shared_ground" | "answer"
 
 
 @dataclass(frozen=True)
@@ -51,22 +51,18 @@ def summary_items(state: SessionState) -> list[SummaryItem]:
 
 
 def _turn_items(current: Round, turn: Turn, index: int, title: Localized) -> list[SummaryItem]:
+    """A revealed turn: what the speaker shared and asked for, and the reply once revealed."""
     answer = current.answers.get(turn.speaker)
     if turn.outcome != "revealed" or answer is None or not answer.shareable:
         return []
-    found = []
-    if answer.feelings or answer.needs or answer.text:
-        found.append(SummaryItem(f"r{index}:{turn.speaker}:words", "words", index, title,
-                                 speaker=turn.speaker, feelings=answer.feelings,
-                                 needs=answer.needs, text=answer.text))
-    if answer.request:
-        follow_up = turn.follow_up
-        reply = None
-        if follow_up and follow_up.kind == "reply" and follow_up.revealed:
-            reply = Reply(follow_up.listener, follow_up.verdict, follow_up.text or "")
-        found.append(SummaryItem(f"r{index}:{turn.speaker}:request", "request", index, title,
-                                 speaker=turn.speaker, request=answer.request, reply=reply))
-    return found
+    follow_up = turn.follow_up
+    reply = None
+    if answer.request and follow_up and follow_up.kind == "reply" and follow_up.revealed:
+        reply = Reply(follow_up.listener, follow_up.verdict, follow_up.text or "")
+    item = SummaryItem(f"r{index}:{turn.speaker}", "answer", index, title, speaker=turn.speaker,
+                       feelings=answer.feelings, needs=answer.needs, text=answer.text,
+                       request=answer.request, reply=reply)
+    return [item]
 
 
 def released_items(state: SessionState) -> list[SummaryItem]:

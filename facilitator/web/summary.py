@@ -154,16 +154,6 @@ def item_lines(item: dict[str, Any]) -> list[str]:
     if item["kind"] == "shared_ground":
         return [_("What more than one of us needs: %(needs)s", needs=labels(item["needs"]))]
     name = item["speaker"]["name"]
-    if item["kind"] == "request":
-        found = [_("%(name)s asked: %(request)s", name=name, request=item["request"])]
-        reply = item["reply"]
-        if reply:
-            answer = verdict_label(reply["verdict"])
-            if reply["text"]:
-                answer = f"{answer} {reply['text']}"
-            found.append(_("%(name)s replied: %(answer)s", name=reply["listener"]["name"],
-                           answer=answer))
-        return found
     found = [f"{name}:"]
     if item["feelings"]:
         found.append("  " + _("Feelings: %(list)s", list=labels(item["feelings"])))
@@ -171,4 +161,13 @@ def item_lines(item: dict[str, Any]) -> list[str]:
         found.append("  " + _("Needs: %(list)s", list=labels(item["needs"])))
     if item["text"]:
         found += ["  " + line for line in item["text"].splitlines()]
+    if item["request"]:
+        found.append("  " + _("%(name)s asked: %(request)s", name=name, request=item["request"]))
+    reply = item["reply"]
+    if reply:
+        answer = verdict_label(reply["verdict"])
+        if reply["text"]:
+            answer = f"{answer} {reply['text']}"
+        found.append("  " + _("%(name)s replied: %(answer)s", name=reply["listener"]["name"],
+                              answer=answer))
     return found

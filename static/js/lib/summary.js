@@ -11,17 +11,7 @@ function itemBody(t, item) {
     return [h("p", { class: "summary-kind", text: t("summarySharedGround") }),
       h("p", { class: "summary-needs", text: labels(item.needs) })];
   }
-  if (item.kind === "request") {
-    const reply = item.reply;
-    return [
-      h("p", { class: "summary-who", text: t("summaryAsked", { name: item.speaker.name }) }),
-      h("p", { class: "summary-text", text: item.request }),
-      reply ? h("p", { class: "summary-reply" },
-        h("span", { class: "summary-who", text: `${t("summaryReplied", { name: reply.listener.name })}: ` }),
-        h("strong", { text: t(`verdict_${reply.verdict}`) }),
-        reply.text ? ` ${reply.text}` : "") : null,
-    ];
-  }
+  const reply = item.reply;
   return [
     h("p", { class: "summary-who", text: item.speaker.name }),
     item.feelings.length ? h("p", { class: "summary-concepts" },
@@ -29,6 +19,13 @@ function itemBody(t, item) {
     item.needs.length ? h("p", { class: "summary-concepts" },
       h("span", { class: "summary-label", text: `${t("needsHeading")}: ` }), labels(item.needs)) : null,
     item.text ? h("p", { class: "summary-text", text: item.text }) : null,
+    item.request ? h("p", { class: "summary-request" },
+      h("span", { class: "summary-label", text: `${t("summaryAsked", { name: item.speaker.name })}: ` }),
+      item.request) : null,
+    reply ? h("p", { class: "summary-reply" },
+      h("span", { class: "summary-who", text: `${t("summaryReplied", { name: reply.listener.name })}: ` }),
+      h("strong", { text: t(`verdict_${reply.verdict}`) }),
+      reply.text ? ` ${reply.text}` : "") : null,
   ];
 }
 
