@@ -278,7 +278,7 @@ def start_session(family_id: int) -> Response | str:
     ]
     for slot in form.agenda:
         slot.choices = choices
-    form.invited.choices = [(m.id, m.display_name) for m in family.members]
+    form.invited.choices = [SelectChoice(m.id, m.display_name) for m in family.members]
     if request.method == "GET":
         for slot, key in zip(form.agenda, default_agenda(family, exercises), strict=False):
             slot.data = key

@@ -210,10 +210,10 @@ class StartSessionForm(FlaskForm):
     who = RadioField(
         _l("Who is invited"),
         choices=[
-            ("everyone", _l("Everyone in the family")),
-            ("adolescents", _l("The adolescent alone")),
-            ("parents", _l("The parents alone")),
-            ("chosen", _l("The people I tick below")),
+            SelectChoice("everyone", _l("Everyone in the family")),
+            SelectChoice("adolescents", _l("The adolescent alone")),
+            SelectChoice("parents", _l("The parents alone")),
+            SelectChoice("chosen", _l("The people I tick below")),
         ],
         default="everyone",
         validate_choice=False,
