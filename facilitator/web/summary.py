@@ -10,7 +10,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -112,7 +112,7 @@ def summary_page_context(live: LiveSession, view: dict[str, Any]) -> dict[str, A
         "language": view["language"],
         "you": view["you"],
         "sections": sections(view["summary"]),
-        "day": (live.ended_at or live.created_at).date().isoformat(),
+        "day": format_date((live.ended_at or live.created_at).date(), "long"),
         "verdict_label": verdict_label,
         "labels": labels,
     }

@@ -4,6 +4,14 @@
 // which only they see until they send it; "Not now" sets them aside.
 import { h, replaceContent, show } from "./dom.js";
 
+function longDate(t, isoDay) {
+  if (!isoDay) return "";
+  const day = new Date(`${isoDay}T12:00:00`);
+  return Number.isNaN(day.getTime())
+    ? isoDay
+    : day.toLocaleDateString(t.language, { day: "numeric", month: "long", year: "numeric" });
+}
+
 /**
  * The offer, in `container` (hidden when there is nothing to offer).
  * `onUse(text)` puts the words in the phone's composer once the server has them in the draft.
@@ -30,7 +38,7 @@ export function renderEarlierWords(container, view, { t, live, onUse }) {
     h("h2", { text: t("earlierWordsTitle") }),
     h("p", { class: "hint", text: t("earlierWordsLead") }),
     h("ul", {}, words.map((w) => h("li", {},
-      h("p", { class: "muted", text: t("earlierWordsAsked", { step: w.asked, day: w.written_on }) }),
+      h("p", { class: "muted", text: t("earlierWordsAsked", { step: w.asked, day: longDate(t, w.written_on) }) }),
       h("blockquote", { text: w.text }),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "button primary", "data-focus-key": `use-${w.index}`,
