@@ -205,3 +205,44 @@ def test_kept_words_come_back_to_their_author_alone(server, browser):
     console.close()
     sam_context.close()
     ada_context.close()
+
+
+def test_a_teenager_keeps_words_for_later_from_the_phone(server, browser):
+    app = create_app(server.app_config())
+    with app.app_context():
+        therapist = db.session.query(Therapist).filter_by(email="rivera@clinic.test").one()
+        family = Family(therapist_id=therapist.id, name="Lind")
+        family.members = [FamilyMember(display_name="Noa", role="adolescent"),
+                          FamilyMember(display_name="Per", role="parent")]
+        db.session.add(family)
+        db.session.commit()
+        alone = store.open_session(therapist, builtin_exercises()["adolescent-alliance"], family,
+                                   invited={family.members[0].id})
+        keys = {"id": alone.id, "code": alone.join_code}
+        db.session.remove()
+        db.engine.dispose()
+    context, page, _ = join_on_phone(browser, f"{server.url}/join/{keys['code']}", "Noa",
+                                     "adolescent")
+    console, _ = console_for(server, keys["id"])
+    console.do("admit_all")
+    console.open_step()
+    box = page.get_by_label("I might share this with my family later")
+    expect(box).not_to_be_checked()
+    page.locator("#concept-search").fill("hurt")
+    page.locator("button.chip", has_text=re.compile("^hurt$")).click()
+    page.locator("#answer-text").fill("You always take my brother's side.")
+    box.check()
+    box.evaluate("b => b.scrollIntoView({block: 'center'})")
+    screenshot(page, "share-later-box")
+    assert_accessible(page, "share-later box")
+    page.get_by_role("button", name="Send my answer").click()
+    answers = console.wait_for(lambda v: v["answers"])["answers"]
+    assert answers[0]["answer"]["text"] == "You always take my brother's side."
+    with app.app_context():
+        state = store.load_state(store.get_session(keys["id"]))
+        (kept,) = state.round.answers.values()
+        assert kept.share_later, "the tick reached the server with the answer"
+        db.session.remove()
+        db.engine.dispose()
+    console.close()
+    context.close()

@@ -214,7 +214,7 @@ const en = {
   // Words kept for later, and the take-home summary (lib/earlier-words.js, lib/summary.js)
   shareLater: "I might share this with my family later",
   shareLaterHint:
-    "It stays between you and your therapist today. Later, you can choose to use it. Only you will see it.",
+    "Today only your therapist reads it. In a later session with your family, it comes back to you alone, and you choose if you use it.",
   earlierWordsTitle: "Your words from before",
   earlierWordsLead:
     "You kept these to maybe share one day. Only you can see them. Use them as a start, change them, or leave them.",
@@ -438,7 +438,7 @@ const es = {
 
   shareLater: "Tal vez comparta esto con mi familia más adelante",
   shareLaterHint:
-    "Hoy queda entre tú y tu terapeuta. Más adelante puedes elegir usarlo. Solo tú lo verás.",
+    "Hoy solo lo lee tu terapeuta. En una sesión más adelante con tu familia, vuelve solo a ti, y tú eliges si lo usas.",
   earlierWordsTitle: "Tus palabras de antes",
   earlierWordsLead:
     "Guardaste esto para tal vez compartirlo algún día. Solo tú lo ves. Úsalo para empezar, cámbialo o déjalo.",
