@@ -146,6 +146,8 @@ def test_the_summary_holds_exactly_what_was_revealed_on_every_screen_and_file(
     summaries = [f["args"][0]["summary"] for f in sam.frames if f["args"][0].get("summary")]
     assert summaries and LEFT_OUT not in str(summaries)
     assert "REVEALED-sam-request" in str(summaries)
+    record = therapist_client.get(f"/sessions/{live.id}/record").text
+    assert "The take-home summary was given to the family, 1 item left out." in record
     # Another browser, or the therapist's, cannot read a phone's copy.
     assert app.test_client().get(f"/s/{live.id}/summary.txt").status_code == 404
     for screen in screens.values():
