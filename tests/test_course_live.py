@@ -166,6 +166,13 @@ def test_a_course_words_kept_for_later_reach_their_author_alone(
         return {name for name, screen in screens.items() if secret in screen.text()}
 
     assert seen_by("KEPT-sam") == {"Sam"} and seen_by("KEPT-maria") == {"Maria"}
+    # Wrong taps are refused with a stable code and change nothing.
+    for payload, code in (({"index": True}, "invalid_payload"), ({"index": 7}, "unknown_words"),
+                          ({}, "invalid_payload"), ({"index": 0, "x": 1}, "invalid_payload")):
+        assert sam.send("use_earlier_words", payload)["error"]["code"] == code
+    assert jo.send("use_earlier_words", {"index": 0})["error"]["code"] == "unknown_words"
+    ack = console.send("release_summary", {"left_out": []})
+    assert ack["error"]["code"] == "wrong_phase", "a summary is given only after the end"
     # Sam taps "Use these words": they are his draft, still his alone.
     sam.do("use_earlier_words", {"index": 0})
     assert sam.view()["your_draft"]["text"] == "KEPT-sam: you never ask how school is"
