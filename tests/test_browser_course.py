@@ -194,6 +194,16 @@ def test_kept_words_come_back_to_their_author_alone(server, browser):
     assert small_touch_targets(sam_page) == []
     assert "has_earlier_words" in console.text()
     assert "KEPTWORDS" not in console.text()
+    # The therapist's console says that words are waiting, and never what they are.
+    laptop_context = browser.new_context(**LAPTOP)
+    laptop = laptop_context.new_page()
+    laptop_wire = FrameRecorder.attach(laptop_context, laptop, "console page")
+    sign_in(laptop, server.url)
+    laptop.goto(f"{server.url}/sessions/{keys['id']}")
+    expect(laptop.locator("#earlier-words-note")).to_have_text(
+        "Sam has words from an earlier session.")
+    screenshot(laptop, "earlier-words-console")
+    laptop_wire.assert_never("KEPTWORDS")
     # Nothing is in his draft until he taps.
     expect(sam_page.locator("#answer-text")).to_have_value("")
     offer.get_by_role("button", name="Use these words").click()
@@ -202,9 +212,11 @@ def test_kept_words_come_back_to_their_author_alone(server, browser):
     screenshot(sam_page, "earlier-words-used")
     ada_wire.assert_never("KEPTWORDS")
     assert "KEPTWORDS" not in console.text()
+    laptop_wire.assert_never("KEPTWORDS")
     console.close()
     sam_context.close()
     ada_context.close()
+    laptop_context.close()
 
 
 def test_a_teenager_keeps_words_for_later_from_the_phone(server, browser):
