@@ -131,6 +131,12 @@ async def ramp_connects(url: str, screens: list[Screen], per_second: float) -> d
 REVEALED = "all of it, from the adolescent"
 
 
+async def wait_until(check, timeout: float = 20) -> None:
+    deadline = time.perf_counter() + timeout
+    while not check() and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+
+
 async def begin_session(family: list[Screen], check_reveal: bool) -> list[str]:
     """Open a step, save drafts, answer, reveal the first answer: the protocol, once. On the
     real server, every screen must then show the revealed answer."""
@@ -145,13 +151,17 @@ async def begin_session(family: list[Screen], check_reveal: bool) -> list[str]:
         if not (isinstance(ack, dict) and ack.get("ok")):
             problems.append(f"{event}: {ack}")
 
-    await checked(therapist, "open_step")
+    # The phones asked to join through the join form; the therapist lets them all in.
+    await checked(therapist, "admit_all")
+    await wait_until(lambda: all(p.last_view.get("kind") != "waiting" for p in phones))
+    await checked(therapist, "open_step", {"from_part": None, "from_step": None})
     for phone in phones:
         await checked(phone, "save_draft", {"feelings": ["hurt"], "text": "half way"})
     for phone in phones:
         text = REVEALED if phone is phones[0] else "all of it"
         await checked(phone, "submit_answer", {"feelings": ["hurt"], "text": text})
-    await checked(therapist, "reveal")
+    queue = therapist.last_view.get("queue") or ["floor"]  # the floor relay keeps no queue
+    await checked(therapist, "reveal", {"participant_id": queue[0]})
     deadline = time.perf_counter() + CHANGE_TIMEOUT
     while check_reveal and time.perf_counter() < deadline:
         if all(REVEALED in json.dumps(screen.last_view) for screen in family):

@@ -35,6 +35,9 @@ from facilitator.domain.text import refused_character
 LIBRARY_ORDER = [
     "check-in",
     "relational-reframe",
+    "adolescent-alliance",
+    "parent-alliance",
+    "getting-ready",
     "adolescents-voice",
     "parents-response",
     "needs-and-requests",
@@ -52,7 +55,7 @@ def round_trips(exercise: Exercise) -> None:
 # --- the built-in library ----------------------------------------------------------------------
 
 
-def test_the_library_holds_seven_exercises_in_session_order():
+def test_the_library_holds_ten_exercises_in_session_order():
     assert list(builtin_exercises()) == LIBRARY_ORDER
     assert len(list(BUILTIN_DIRECTORY.glob("*.yaml"))) == len(LIBRARY_ORDER)
 

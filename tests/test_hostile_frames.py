@@ -139,7 +139,7 @@ def test_twenty_bad_frames_leave_one_summary_line_and_no_traceback(server):
             sam.ws.send(frame)
         # Sam's socket still works after all that, and so does everyone else's.
         assert sam.call(1, "get_view")[0]["ok"] is True
-        therapist.do("open_step")
+        therapist.open_step()
         sam.close()
     finally:
         therapist.close()
@@ -157,6 +157,8 @@ def test_a_phone_cannot_replay_the_reserved_connect_and_disconnect_events(server
         token = join_by_phone(server.url, keys["join_code"], "Sam", "adolescent")
         sam = RawSocket(server)
         assert sam.sign_in({"token": token}).startswith("40{")
+        therapist.wait_for(lambda v: len(v["waiting"]) == 1)
+        therapist.admit_everyone()
         therapist.wait_for(sam_is_connected)
 
         for _ in range(3):
@@ -199,7 +201,9 @@ def test_a_flood_of_events_meets_slow_down_and_the_console_stays_quick(server):
         token = join_by_phone(server.url, keys["join_code"], "Sam", "adolescent")
         sam = RawSocket(server)
         assert sam.sign_in({"token": token}).startswith("40{")
-        therapist.do("open_step")
+        therapist.wait_for(lambda v: len(v["waiting"]) == 1)
+        therapist.admit_everyone()
+        therapist.open_step()
 
         for n in range(300):
             sam.ws.send(f'42{n}["save_draft",{{"text":"flood {n}"}}]')

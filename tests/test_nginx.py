@@ -189,22 +189,24 @@ def test_a_whole_session_through_nginx_with_screens_on_two_processes(tmp_path, p
         clients.append(display)
         sam, maria, jo = phones["Sam"], phones["Maria"], phones["Jo"]
 
+        therapist.wait_for(lambda v: len(v["waiting"]) == 3)
+        therapist.admit_everyone()  # phones on both processes, let in by the console
         therapist.wait_for(lambda v: sum(p["connected"] for p in v["people"]) == 3)
-        therapist.do("open_step")
+        therapist.open_step()
         sam.do("submit_answer", {"feelings": ["hurt"], "text": "SECRET-sam-via-nginx"})
         maria.do("submit_answer", {"feelings": ["lonely"], "text": "SECRET-maria-via-nginx"})
         jo.do("submit_answer", {"feelings": ["angry"], "text": "SECRET-jo", "therapist_only": True})
         therapist.wait_for(lambda v: len(v["answers"]) == 3)
         assert "SECRET-sam-via-nginx" not in maria.text() and maria.text() != "[]"
 
-        therapist.do("reveal")
+        therapist.reveal_next()
         for screen in (maria, jo, display):
             screen.wait_for(lambda v: v["turns"][0]["answer"]["text"] == "SECRET-sam-via-nginx")
         maria.do("submit_follow_up", {"text": "You feel hurt"})
         therapist.do("reveal_follow_up")
         sam.wait_for(lambda v: v["turns"][0]["follow_up"]["text"] == "You feel hurt")
         sam.do("confirm_reflection", {"confirmation": "yes"})
-        therapist.do("reveal")
+        therapist.reveal_next()
         for screen in (sam, jo, display):
             screen.wait_for(lambda v: v["turns"][1]["answer"]["text"] == "SECRET-maria-via-nginx")
         therapist.do("end")

@@ -75,9 +75,12 @@ def test_printable_data_reaches_every_text_inside():
 
 def test_every_form_checks_its_text():
     """A new form that forgot the check would let broken text through: none may."""
+    from facilitator.web import account_forms, record_notes
+
     classes = [
         value
-        for value in vars(forms).values()
+        for module in (forms, account_forms, record_notes)
+        for value in vars(module).values()
         if isinstance(value, type)
         and issubclass(value, forms.FlaskForm)
         and value not in (forms.FlaskForm, forms.Form)

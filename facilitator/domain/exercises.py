@@ -72,6 +72,9 @@ class Step:
     # revealed to the family or the display (e.g. "how safe do you feel going home?").
     therapist_only: bool = False
     rating: RatingField = RatingField()
+    # In a session of the whole family: each author is offered, on their own phone alone, the
+    # words they marked "I might share this later" in an earlier session with part of it.
+    offer_earlier_words: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ _STEP_REQUIRED = ("id", "title", "answered_by", "prompts")
 _STEP_OPTIONAL = ("feelings", "needs", "text", "request", "reveal_order", "follow_up")
 # Keys each version added, refused with a pointer to the version in a file that claims an older one.
 _EXERCISE_KEYS_SINCE = {"languages": 2}
-_STEP_KEYS_SINCE = {"therapist_only": 2, "rating": 2}
+_STEP_KEYS_SINCE = {"therapist_only": 2, "rating": 2, "offer_earlier_words": 2}
 _STEP_DEFAULTS = {f.name: f.default for f in fields(Step) if f.default is not MISSING}
 _COUNT_DEFAULTS = CountLimits()
 _TEXT_DEFAULTS = TextField()
@@ -701,6 +704,12 @@ class _Checker:
             if "rating" in data and self.version >= _STEP_KEYS_SINCE["rating"]
             else _RATING_DEFAULTS
         )
+        offer_earlier_words = (
+            self.flag(data["offer_earlier_words"], where("offer_earlier_words"))
+            if "offer_earlier_words" in data
+            and self.version >= _STEP_KEYS_SINCE["offer_earlier_words"]
+            else _STEP_DEFAULTS["offer_earlier_words"]
+        )
 
         if answered_by is not None and reveal_order is not None:
             unrevealed = [role for role in answered_by if role not in reveal_order]
@@ -760,6 +769,7 @@ class _Checker:
             or follow_up is None
             or therapist_only is None
             or rating is None
+            or offer_earlier_words is None
         ):
             return None
         return Step(
@@ -775,6 +785,7 @@ class _Checker:
             follow_up=cast(FollowUp, follow_up),
             therapist_only=therapist_only,
             rating=rating,
+            offer_earlier_words=offer_earlier_words,
         )
 
     def rating_field(self, value: object, path: str) -> RatingField | None:
@@ -899,7 +910,7 @@ def exercise_to_dict(exercise: Exercise) -> dict[str, Any]:
 
 
 def _step_to_dict(step: Step) -> dict[str, Any]:
-    return {
+    written = {
         "id": step.id,
         "title": dict(step.title),
         "answered_by": list(step.answered_by),
@@ -913,6 +924,10 @@ def _step_to_dict(step: Step) -> dict[str, Any]:
         "therapist_only": step.therapist_only,
         **({"rating": _rating_to_dict(step.rating)} if step.rating.mode != "off" else {}),
     }
+    # Written only when asked for: most steps never offer earlier words.
+    if step.offer_earlier_words:
+        written["offer_earlier_words"] = True
+    return written
 
 
 def _rating_to_dict(rating: RatingField) -> dict[str, Any]:

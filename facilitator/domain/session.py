@@ -63,6 +63,20 @@ class Member:
     id: int
     name: str
     role: Role
+    # Asked to this session: only invited members can be let in as themselves.
+    invited: bool = True
+
+
+@dataclass(frozen=True)
+class EarlierWords:
+    """Words their author marked "I might share this later" in an earlier session; offered
+    back to that author alone, as a draft to use or set aside."""
+
+    text: str
+    # The title of the step they were written for, in every language of its exercise.
+    asked: dict[str, str] = field(default_factory=dict)
+    # The day of the session they were written in (ISO date).
+    written_on: str = ""
 
 
 @dataclass
@@ -92,6 +106,8 @@ class Participant:
     removed: bool = False
     # Rehearsal stand-ins the therapist plays; never a real person.
     simulated: bool = False
+    # This person's own words from earlier sessions, offered back to them alone.
+    earlier_words: tuple[EarlierWords, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,9 @@ class Answer:
     passed: bool = False
     # A point on the step's 0 to 10 scale, when the step has one.
     rating: int | None = None
+    # "I might share this with my family later": offered back to its author alone in a later
+    # session of the whole family; it goes nowhere without the author's tap.
+    share_later: bool = False
 
     @property
     def shareable(self) -> bool:
@@ -170,6 +189,14 @@ class Note:
 
 
 @dataclass
+class Summary:
+    """The take-home summary as the therapist released it: every item but those left out."""
+
+    left_out: tuple[str, ...] = ()
+    released_at: str = ""
+
+
+@dataclass
 class SessionState:
     agenda: list[Part]
     phase: Phase = "lobby"
@@ -181,6 +208,7 @@ class SessionState:
     participants: dict[str, Participant] = field(default_factory=dict)
     rounds: list[Round] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    summary: Summary | None = None
 
     @property
     def round(self) -> Round | None:
@@ -207,6 +235,13 @@ class SessionState:
 
     def step_of(self, current: Round) -> Step:
         return self.part_by_id(current.part_id).exercise.steps[current.step_index]  # type: ignore[union-attr]
+
+    def with_part_of_family(self) -> bool:
+        """A session to which only some of the family's members were invited."""
+        return any(not m.invited for m in self.members)
+
+    def member(self, member_id: int | None) -> Member | None:
+        return next((m for m in self.members if m.id == member_id), None)
 
     def present(self) -> dict[str, Participant]:
         """The people taking part now: admitted and not removed."""
@@ -264,10 +299,12 @@ def participant(participant_id: str) -> Actor:
 
 @dataclass(frozen=True)
 class Context:
-    """What a command needs from outside the state: the vocabulary and the time (ISO, UTC)."""
+    """What a command needs from outside the state: the vocabulary, the time (ISO, UTC) and,
+    when someone is let in, the words each family member kept from earlier sessions."""
 
     vocabulary: Vocabulary
     now: str = ""
+    earlier_words: dict[int, tuple[EarlierWords, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -483,20 +520,24 @@ class AskToJoin(_Command):
         return [Event("asked_to_join", self.request_id, {"name": name, "role": self.role})]
 
 
-def _admit(state: SessionState, request_id: str, member_id: int | None) -> Event:
+def _admit(state: SessionState, ctx: Context, request_id: str, member_id: int | None) -> Event:
     asking = state.waiting.get(request_id)
     if asking is None:
         raise DomainError("not_waiting", "That person is no longer waiting.")
     if len(state.present()) >= MAX_PARTICIPANTS:
         raise DomainError("session_full", "This session is full.")
     name, role = asking.name, asking.role
+    earlier: tuple[EarlierWords, ...] = ()
     if member_id is not None:
-        member = next((m for m in state.members if m.id == member_id), None)
+        member = state.member(member_id)
         if member is None:
             raise DomainError("unknown_member", "That person is not a member of this family.")
+        if not member.invited:
+            raise DomainError("not_invited", "That family member is not invited to this session.")
         if any(p.member_id == member_id for p in state.present().values()):
             raise DomainError("member_taken", "That family member is already here.")
         name, role = member.name, member.role
+        earlier = () if state.rehearsal else tuple(ctx.earlier_words.get(member_id, ()))
     del state.waiting[request_id]
     state.participants[request_id] = Participant(
         id=request_id,
@@ -505,6 +546,7 @@ def _admit(state: SessionState, request_id: str, member_id: int | None) -> Event
         language=asking.language,
         member_id=member_id,
         connections=asking.connections,
+        earlier_words=earlier,
     )
     return Event("admitted", "therapist", {"participant": request_id, "name": name, "role": role})
 
@@ -517,14 +559,14 @@ class Admit(_Command):
     member_id: int | None = None
 
     def apply(self, state, actor, ctx):
-        return [_admit(state, self.request_id, self.member_id)]
+        return [_admit(state, ctx, self.request_id, self.member_id)]
 
 
 def suggested_member(state: SessionState, asking: Waiting) -> Member | None:
     """The family member whose name matches what this person typed, if exactly one does."""
     taken = {p.member_id for p in state.present().values()}
     typed = asking.name.casefold()
-    free = [m for m in state.members if m.id not in taken]
+    free = [m for m in state.members if m.invited and m.id not in taken]
     exact = [m for m in free if m.name.casefold() == typed]
     if len(exact) == 1:
         return exact[0]
@@ -543,7 +585,7 @@ class AdmitAll(_Command):
         events = []
         for request_id in list(state.waiting):
             member = suggested_member(state, state.waiting[request_id])
-            events.append(_admit(state, request_id, member.id if member else None))
+            events.append(_admit(state, ctx, request_id, member.id if member else None))
         return events
 
 
@@ -919,8 +961,21 @@ class SaveDraft(_Command):
         if self.answer.passed:
             raise DomainError("invalid_payload", "A draft cannot be a pass.")
         check_answer(step, self.answer, ctx.vocabulary, complete=False)
+        _check_share_later(state, actor, self.answer)
         current.drafts[actor.participant_id] = self.answer
         return []
+
+
+def may_share_later(state: SessionState, person: Participant) -> bool:
+    """Words can be kept for later by a family member in a session with part of the family."""
+    return state.with_part_of_family() and person.member_id is not None and not person.simulated
+
+
+def _check_share_later(state: SessionState, actor: Actor, answer: Answer) -> None:
+    if answer.share_later and not may_share_later(state, _me(state, actor)):
+        raise DomainError(
+            "not_offered", "Words can be kept for later in a session with part of the family."
+        )
 
 
 @command("submit_answer", by=("participant",),
@@ -942,6 +997,7 @@ def _keep_answer(state, actor, answer: Answer, ctx: Context) -> list[Event]:
     current, step = _writable_round(state, actor)
     answer = _for_step(step, answer)
     check_answer(step, answer, ctx.vocabulary, complete=True)
+    _check_share_later(state, actor, answer)
     pid = actor.participant_id or ""
     edited = pid in current.answers
     current.answers[pid] = answer
@@ -956,6 +1012,49 @@ def _keep_answer(state, actor, answer: Answer, ctx: Context) -> list[Event]:
 class PassStep(_Command):
     def apply(self, state, actor, ctx):
         return _keep_answer(state, actor, Answer(passed=True), ctx)
+
+
+def _earlier_words(state: SessionState, actor: Actor, index: int) -> tuple[Round, Step, int]:
+    current, step = _writable_round(state, actor)
+    if not step.offer_earlier_words:
+        raise DomainError("not_offered", "This step does not offer earlier words.")
+    if not 0 <= index < len(_me(state, actor).earlier_words):
+        raise DomainError("unknown_words", "Those words are no longer here.")
+    return current, step, index
+
+
+@command("use_earlier_words", by=("participant",),
+         summary="Puts this person's own words from an earlier session into their draft; "
+                 "seen by its author alone until they send it.")
+@dataclass(frozen=True)
+class UseEarlierWords(_Command):
+    index: int
+
+    def apply(self, state, actor, ctx):
+        current, step, index = _earlier_words(state, actor, self.index)
+        words = _me(state, actor).earlier_words[index].text
+        if step.text.mode == "off":
+            raise DomainError("not_asked", "This step does not ask for your words.")
+        if len(words) > step.text.max_length:
+            raise DomainError("too_long", "Those words are longer than this step allows.")
+        pid = actor.participant_id or ""
+        start = current.drafts.get(pid) or current.answers.get(pid) or Answer()
+        current.drafts[pid] = dataclasses.replace(start, text=words, share_later=False)
+        return []
+
+
+@command("set_aside_earlier_words", by=("participant",),
+         summary="This person sets aside their words from an earlier session for now; "
+                 "nothing is sent and nobody else is told.")
+@dataclass(frozen=True)
+class SetAsideEarlierWords(_Command):
+    index: int
+
+    def apply(self, state, actor, ctx):
+        _, _, index = _earlier_words(state, actor, self.index)
+        person = _me(state, actor)
+        person.earlier_words = person.earlier_words[:index] + person.earlier_words[index + 1:]
+        return []
 
 
 def _lock(state: SessionState) -> None:
@@ -1300,6 +1399,23 @@ class End(_Command):
         return [Event("ended", "therapist")]
 
 
+@command("release_summary", by=("therapist",), phases=("ended",),
+         summary="Gives the family the take-home summary of what was revealed, without the "
+                 "items the therapist left out; phones show it and can save it.")
+@dataclass(frozen=True)
+class ReleaseSummary(_Command):
+    left_out: tuple[str, ...] = field(default=(), metadata=limit(max_items=500, max_length=80))
+
+    def apply(self, state, actor, ctx):
+        from facilitator.domain.summary import summary_items
+
+        known = {item.id for item in summary_items(state)}
+        if any(item_id not in known for item_id in self.left_out):
+            raise DomainError("unknown_item", "That item is not in the summary.")
+        state.summary = Summary(left_out=tuple(dict.fromkeys(self.left_out)), released_at=ctx.now)
+        return [Event("summary_released", "therapist", {"left_out": list(state.summary.left_out)})]
+
+
 # --- Invariants --------------------------------------------------------------------------
 
 
@@ -1353,6 +1469,12 @@ def check_invariants(state: SessionState, vocabulary: Vocabulary) -> None:
             assert person.connections == 0
     if state.phase == "ended":
         assert not state.paused and not state.waiting
+    if state.summary is not None:
+        assert state.phase == "ended", "a summary is released only once the session has ended"
+    for current in state.rounds:
+        for pid, answer in current.answers.items():
+            if answer.share_later:
+                assert may_share_later(state, state.participants[pid])
 
 
 # --- Serialisation, for the store ----------------------------------------------------------
@@ -1367,6 +1489,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "therapist_only": answer.therapist_only,
         "passed": answer.passed,
         "rating": answer.rating,
+        "share_later": answer.share_later,
     }
 
 
@@ -1379,6 +1502,7 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
         therapist_only=bool(data.get("therapist_only", False)),
         passed=bool(data.get("passed", False)),
         rating=data.get("rating"),
+        share_later=bool(data.get("share_later", False)),
     )
 
 
@@ -1411,6 +1535,7 @@ def state_to_dict(state: SessionState) -> dict[str, Any]:
         "participants": [dataclasses.asdict(p) for p in state.participants.values()],
         "rounds": [_round_to_dict(r) for r in state.rounds],
         "notes": [dataclasses.asdict(n) for n in state.notes],
+        "summary": dataclasses.asdict(state.summary) if state.summary else None,
     }
 
 
@@ -1455,7 +1580,19 @@ def state_from_dict(data: dict[str, Any]) -> SessionState:
         joining_open=data.get("joining_open", True),
         members=tuple(Member(**m) for m in data.get("members", ())),
         waiting={w["id"]: Waiting(**w) for w in data.get("waiting", ())},
-        participants={p["id"]: Participant(**p) for p in data["participants"]},
+        participants={p["id"]: _participant_from_dict(p) for p in data["participants"]},
         rounds=[_round_from_dict(r) for r in data["rounds"]],
         notes=[Note(**n) for n in data["notes"]],
+        summary=_summary_from_dict(data.get("summary")),
     )
+
+
+def _participant_from_dict(data: dict[str, Any]) -> Participant:
+    earlier = tuple(EarlierWords(**w) for w in data.get("earlier_words", ()))
+    return Participant(**{**data, "earlier_words": earlier})
+
+
+def _summary_from_dict(data: dict[str, Any] | None) -> Summary | None:
+    if data is None:
+        return None
+    return Summary(left_out=tuple(data["left_out"]), released_at=data.get("released_at", ""))

@@ -24,8 +24,10 @@ from facilitator.domain.session import (
     Turn,
     Waiting,
     answer_to_dict,
+    may_share_later,
     suggested_member,
 )
+from facilitator.domain.summary import SummaryItem, released_items, summary_items
 from facilitator.domain.vocabulary import Vocabulary
 
 ViewerKind = Literal["therapist", "participant", "display"]
@@ -240,6 +242,23 @@ class _Lens:
             "high": words(rating.high),
         }
 
+    def summary_item_view(self, item: SummaryItem) -> dict[str, Any]:
+        """One item of the take-home summary, in this viewer's language."""
+        reply = item.reply
+        return {
+            "id": item.id,
+            "kind": item.kind,
+            "step": localize(item.step_title, self.language),
+            "round": item.round_index,
+            "speaker": self.who(item.speaker) if item.speaker else None,
+            "feelings": [self.concept(c) for c in item.feelings],
+            "needs": [self.concept(c) for c in item.needs],
+            "text": item.text,
+            "request": item.request,
+            "reply": {"listener": self.who(reply.listener), "verdict": reply.verdict,
+                      "text": reply.text} if reply else None,
+        }
+
     def fields_view(self, step: Step) -> dict[str, Any]:
         def text_field(spec):
             return {
@@ -280,13 +299,19 @@ class _ParticipantLens(_Lens):
             "role": self.me.role,
             "break_requested": self.me.break_requested,
             "talk_alone_requested": self.me.talk_alone_since is not None,
+            "may_share_later": may_share_later(self.state, self.me),
         }
         view["your_answer"] = None
         view["your_draft"] = None
+        view["earlier_words"] = self.earlier_words_view()
+        view["summary"] = self.released_summary()
         if current:
             answer = current.answers.get(self.me.id)
             if answer:
-                view["your_answer"] = self.answer_view(answer, self.state.step_of(current))
+                view["your_answer"] = {
+                    **self.answer_view(answer, self.state.step_of(current)),
+                    "share_later": answer.share_later,
+                }
             draft = current.drafts.get(self.me.id)
             if draft:
                 view["your_draft"] = answer_to_dict(draft)
@@ -294,6 +319,24 @@ class _ParticipantLens(_Lens):
             if turn and turn.follow_up and turn.follow_up.listener == self.me.id:
                 view["turns"][-1]["follow_up"]["your_draft"] = turn.follow_up.draft
         return view
+
+    def earlier_words_view(self) -> list[dict[str, Any]]:
+        """This person's own kept words, while a step that offers them is open to them."""
+        current, step = self.state.round, self.state.step
+        if current is None or step is None or current.locked or not step.offer_earlier_words:
+            return []
+        if self.me.role not in step.answered_by:
+            return []
+        return [
+            {"index": i, "text": w.text, "asked": localize(w.asked, self.language),
+             "written_on": w.written_on}
+            for i, w in enumerate(self.me.earlier_words)
+        ]
+
+    def released_summary(self) -> list[dict[str, Any]] | None:
+        if self.state.phase != "ended" or self.state.summary is None:
+            return None
+        return [self.summary_item_view(item) for item in released_items(self.state)]
 
     def step_view(self, current: Round) -> dict[str, Any]:
         view = super().step_view(current)
@@ -362,9 +405,11 @@ class _TherapistLens(_Lens):
             for part in state.agenda
         ]
         view["members"] = [
-            {"id": m.id, "name": m.name, "role": m.role, "here": self._member_here(m.id)}
+            {"id": m.id, "name": m.name, "role": m.role, "here": self._member_here(m.id),
+             "invited": m.invited}
             for m in state.members
         ]
+        view["summary"] = self.summary_preview()
         view["waiting"] = [self.waiting_person(w) for w in state.waiting.values()]
         view["alerts"] = [
             {"kind": "talk_alone", "participant": self.who(p.id), "since": p.talk_alone_since}
@@ -372,6 +417,20 @@ class _TherapistLens(_Lens):
             if p.talk_alone_since is not None
         ]
         return view
+
+    def summary_preview(self) -> dict[str, Any] | None:
+        """Once the session has ended: every item the summary could hold, and what was left out."""
+        state = self.state
+        if state.phase != "ended":
+            return None
+        left_out = set(state.summary.left_out) if state.summary else set()
+        return {
+            "released": state.summary is not None,
+            "items": [
+                {**self.summary_item_view(item), "left_out": item.id in left_out}
+                for item in summary_items(state)
+            ],
+        }
 
     def _member_here(self, member_id: int) -> bool:
         return any(p.member_id == member_id for p in self.state.present().values())
@@ -403,6 +462,8 @@ class _TherapistLens(_Lens):
         view["language"] = person.language
         view["member_id"] = person.member_id
         view["removed"] = person.removed
+        # That this person has words kept from an earlier session; never the words themselves.
+        view["has_earlier_words"] = bool(person.earlier_words)
         answers = bool(current) and person.role in self.state.step_of(current).answered_by
         if person.removed:
             view["status"] = "removed"

@@ -7,7 +7,8 @@ import random
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
+from facilitator.domain.course import kept_for_later
 from facilitator.domain.exercises import Exercise
 from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary
@@ -70,10 +72,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def family_members(family: Family | None) -> tuple[domain.Member, ...]:
+def family_members(
+    family: Family | None, invited: Collection[int] | None = None
+) -> tuple[domain.Member, ...]:
+    """The family's members as the session knows them; `invited` None invites everyone."""
     if family is None:
         return ()
-    return tuple(domain.Member(m.id, m.display_name, m.role) for m in family.members)  # type: ignore[arg-type]
+    return tuple(
+        domain.Member(m.id, m.display_name, m.role, invited is None or m.id in invited)  # type: ignore[arg-type]
+        for m in family.members
+    )
 
 
 def open_session(
@@ -81,9 +89,13 @@ def open_session(
     agenda: list[Exercise] | Exercise,
     family: Family | None = None,
     rehearsal: bool = False,
+    invited: Collection[int] | None = None,
 ) -> LiveSession:
-    """Start a session in its lobby with a fresh join code, unique among open sessions."""
-    state = domain.new_session(agenda, rehearsal=rehearsal, members=family_members(family))
+    """Start a session in its lobby with a fresh join code, unique among open sessions.
+
+    `invited`: the ids of the members asked to this session (None: the whole family)."""
+    members = family_members(family, invited)
+    state = domain.new_session(agenda, rehearsal=rehearsal, members=members)
     first = state.agenda[0].exercise
     for _ in range(20):
         live = LiveSession(
@@ -143,6 +155,8 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
         if live is None:
             raise DomainError("unknown_session", "This session no longer exists.")
         before = load_state(live)
+        if isinstance(command, domain.Admit | domain.AdmitAll) and not live.rehearsal:
+            ctx = replace(ctx, earlier_words=earlier_words(live))
         try:
             state, events = domain.handle(before, actor, command, ctx)
         except DomainError:
@@ -165,6 +179,29 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
             continue
         return outcome
     raise DomainError("busy", "Many things happened at once. Please try again.")
+
+
+def earlier_words(live: LiveSession) -> dict[int, tuple[domain.EarlierWords, ...]]:
+    """What each member of this session's family kept "for later" in its earlier sessions,
+    oldest first. Handed to the domain when someone is let in; it offers them to their author."""
+    if live.family_id is None:
+        return {}
+    earlier = db.session.scalars(
+        select(LiveSession)
+        .where(
+            LiveSession.family_id == live.family_id,
+            LiveSession.id != live.id,
+            LiveSession.ended_at.is_not(None),
+            LiveSession.rehearsal.is_(False),
+        )
+        .order_by(LiveSession.created_at)
+    ).all()
+    found: dict[int, list[domain.EarlierWords]] = {}
+    for session in earlier:
+        day = session.created_at.date().isoformat()
+        for member_id, words in kept_for_later(load_state(session), day).items():
+            found.setdefault(member_id, []).extend(words)
+    return {member_id: tuple(words) for member_id, words in found.items()}
 
 
 def _record(live: LiveSession, events: list[domain.Event]) -> None:

@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
         record_pdf,
         records,
         rehearsal,
+        summary,
         vocabulary,
     )
 
@@ -64,6 +65,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(exercises.bp)
     app.register_blueprint(rehearsal.bp)
+    # The take-home summary: released by the therapist, read and saved on each phone.
+    app.register_blueprint(summary.bp)
     # The phones' feelings-and-needs catalogue (facilitator/web/vocabulary.py).
     app.register_blueprint(vocabulary.bp)
     # For a load balancer in front of several processes.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from facilitator import credentials
+from facilitator.web.forms import Form
 
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 120
@@ -42,7 +42,7 @@ def password_field(label) -> PasswordField:
     )
 
 
-class LoginCodeForm(FlaskForm):
+class LoginCodeForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(_l("Please write the code.")), Length(max=40)],
@@ -84,17 +84,17 @@ class NewPasswordMixin:
             raise ValidationError(PASSWORD_PROBLEMS[problem])
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, Form):
     current_password = password_field(_l("Current password"))
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     """Turning two-step sign-in off, or making new recovery codes, asks for the password."""
 
     password = password_field(_l("Your password"))
 
 
-class ConfirmTwoFactorForm(FlaskForm):
+class ConfirmTwoFactorForm(Form):
     code = StringField(
         _l("Code from the app"),
         validators=[DataRequired(_l("Please write the code.")), Length(max=20)],
@@ -102,15 +102,15 @@ class ConfirmTwoFactorForm(FlaskForm):
     )
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """Only the CSRF token: a button that changes something, so another site cannot press it."""
 
 
-class RevokeSessionForm(FlaskForm):
+class RevokeSessionForm(Form):
     login_session = HiddenField()
 
 
-class AddTherapistForm(FlaskForm):
+class AddTherapistForm(Form):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -138,7 +138,7 @@ class AddTherapistForm(FlaskForm):
             raise ValidationError(_l("This does not look like an e-mail address."))
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     confirm = BooleanField(
         _l("Yes, sign them out everywhere and make a new password."),
         validators=[DataRequired(_l("Please tick the box to confirm."))],

@@ -279,6 +279,20 @@ def chosen_agenda(form: StartSessionForm) -> list[str]:
     return [slot.data for slot in form.agenda if slot.data]
 
 
+INVITED_ROLES = {"adolescents": "adolescent", "parents": "parent"}
+
+
+def invited_members(form: StartSessionForm, family: Family) -> set[int] | None:
+    """The ids of the members asked to this session: everyone unless the therapist chose."""
+    who = form.who.data or "everyone"
+    if who == "everyone":
+        return {m.id for m in family.members}
+    if who in INVITED_ROLES:
+        return {m.id for m in family.members if m.role == INVITED_ROLES[who]}
+    ticked = set(form.invited.data or ())
+    return {m.id for m in family.members if m.id in ticked}
+
+
 @bp.route("/families/<int:family_id>/sessions/new", methods=["GET", "POST"])
 def start_session(family_id: int) -> Response | str:
     family = own_family(family_id)
@@ -290,19 +304,30 @@ def start_session(family_id: int) -> Response | str:
     ]
     for slot in form.agenda:
         slot.choices = choices
+    form.invited.choices = [SelectChoice(m.id, m.display_name) for m in family.members]
     if request.method == "GET":
         for slot, key in zip(form.agenda, default_agenda(family, exercises), strict=False):
             slot.data = key
+        form.invited.data = [m.id for m in family.members]
     if form.validate_on_submit():
         keys = chosen_agenda(form)
+        invited = invited_members(form, family)
         if not keys:
             form.agenda.errors.append(_("Please choose at least one exercise."))
         elif any(key not in exercises for key in keys):
             form.agenda.errors.append(_("That exercise is not available. Please choose another."))
+        elif family.members and not invited:
+            form.who.errors = [
+                _("Nobody in the family fits that choice. Please choose who is invited.")
+            ]
         else:
             family.last_agenda = keys
             live = store.open_session(
-                current_user, [exercises[k] for k in keys], family, rehearsal=form.rehearsal.data
+                current_user,
+                [exercises[k] for k in keys],
+                family,
+                rehearsal=form.rehearsal.data,
+                invited=invited,
             )
             return redirect(url_for("dashboard.console", session_id=live.id))
     return render_template(
@@ -313,6 +338,7 @@ def start_session(family_id: int) -> Response | str:
         exercises=exercises,
         language=language,
         localize=localize,
+        role_labels=ROLE_LABELS,
     )
 
 

@@ -93,6 +93,7 @@ PATH_WORDS = {
     "question": _l("question"),
     "low": _l("words at 0"),
     "high": _l("words at 10"),
+    "offer_earlier_words": _l("Offer earlier words"),
 }
 
 
@@ -184,6 +185,7 @@ class StepDraft:
     follow_up: str = "none"
     therapist_only: bool = False
     rating: RatingDraft = field(default_factory=lambda: RatingDraft())
+    offer_earlier_words: bool = False
 
     def role_order(self) -> list[str]:
         """The answering roles first, in their order, then the others: saving keeps the order."""
@@ -258,6 +260,7 @@ def draft_from_file(data: dict[str, Any]) -> ExerciseDraft:
                     mode=str(rating.get("mode", "off")),
                     **{key: _texts(rating.get(key)) for key in ("question", "low", "high")},
                 ),
+                offer_earlier_words=step.get("offer_earlier_words") is True,
             )
         )
     return ExerciseDraft(
@@ -314,6 +317,7 @@ def draft_from_form(form: Any) -> ExerciseDraft:
                         for key in ("question", "low", "high")
                     },
                 ),
+                offer_earlier_words=form.get(f"{name}-offer_earlier_words") == "yes",
             )
         )
     return draft
@@ -410,6 +414,7 @@ def file_form(draft: ExerciseDraft) -> dict[str, Any]:
                 "follow_up": step.follow_up,
                 "therapist_only": step.therapist_only,
                 **_rating(step.rating, languages),
+                **({"offer_earlier_words": True} if step.offer_earlier_words else {}),
             }
             for step in draft.steps
         ],
@@ -481,6 +486,7 @@ def anchors(draft: ExerciseDraft) -> set[str]:
             f"{step}-reveal_order",
             f"{step}-follow_up",
             f"{step}-therapist_only",
+            f"{step}-offer_earlier_words",
         }
         names |= {f"{step}-title-{language}" for language in languages}
         for role in ROLES:

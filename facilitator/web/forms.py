@@ -14,8 +14,10 @@ from wtforms import (
     FieldList,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -261,6 +263,23 @@ class StartSessionForm(Form):
     rehearsal = BooleanField(
         _l("Rehearsal: a practice run on your own. Nothing is kept afterwards."),
     )
+    # Who of the family is asked to this session; a form without it invites everyone.
+    who = RadioField(
+        _l("Who is invited"),
+        choices=[
+            SelectChoice("everyone", _l("Everyone in the family")),
+            SelectChoice("adolescents", _l("The adolescent alone")),
+            SelectChoice("parents", _l("The parents alone")),
+            SelectChoice("chosen", _l("The people I tick below")),
+        ],
+        default="everyone",
+        validate_choice=False,
+    )
+    invited = SelectMultipleField(_l("Invited"), coerce=int, validate_choice=False)
+
+
+class SummaryReleaseForm(Form):
+    """Releasing the take-home summary: the items to keep are ticked boxes named `keep`."""
 
 
 class ImportExerciseForm(Form):

@@ -165,7 +165,9 @@ def participant(session_id: str) -> Response | str:
         return redirect(url_for("join.enter_code"))
     live, participant_id = found
     if not live.is_open:
-        return render_template("join/ended.html")
+        state = store.load_state(live)
+        released = state.summary is not None and participant_id in state.present()
+        return render_template("join/ended.html", live=live, summary_released=released)
     return render_participant_page(live, participant_id, token)
 
 

@@ -6,7 +6,6 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -18,11 +17,11 @@ from facilitator.realtime.broadcast import perform
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession
 from facilitator.web.dashboard import own_session
-from facilitator.web.forms import _plain_lines, plain_text
+from facilitator.web.forms import Form, _plain_lines, plain_text
 from facilitator.web.records import bp, record_page
 
 
-class RecordNoteForm(FlaskForm):
+class RecordNoteForm(Form):
     text = TextAreaField(
         _l("A note on this session"),
         description=_l("For you alone, like the notes you wrote during the session."),

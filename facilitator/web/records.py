@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -217,6 +218,13 @@ class _Reader:
             return _("Note:"), data.get("text", ""), True
         if kind == "ended":
             return _("The session ended."), "", False
+        if kind == "summary_released":
+            left_out = len(data.get("left_out", ()))
+            return ngettext(
+                "The take-home summary was given to the family, %(num)d item left out.",
+                "The take-home summary was given to the family, %(num)d items left out.",
+                left_out,
+            ), "", False
         return kind, "", False
 
 

@@ -313,6 +313,27 @@ const en = {
   ratingEnd: "{number}: {words}",
   ratingClear: "Clear my number",
   needRating: "Please pick a number on the scale.",
+
+  // Words kept for later, and the take-home summary (lib/earlier-words.js, lib/summary.js)
+  shareLater: "I might share this with my family later",
+  shareLaterHint:
+    "Today only your therapist reads it. In a later session with your family, it comes back to you alone, and you choose if you use it.",
+  earlierWordsTitle: "Your words from before",
+  earlierWordsLead:
+    "You kept these to maybe share one day. Only you can see them. Use them as a start, change them, or leave them.",
+  earlierWordsAsked: "{step} · {day}",
+  earlierWordsUse: "Use these words",
+  earlierWordsAside: "Not now",
+  hasEarlierWords: "{names} has words from an earlier session.",
+  summaryPrepare: "Take-home summary",
+  summaryTitle: "What we shared",
+  summaryLead: "Your therapist gave your family this summary of what you shared today.",
+  summaryEmpty: "Nothing was shared with the whole family this time.",
+  summarySharedGround: "What more than one of us needs",
+  summaryAsked: "{name} asked",
+  summaryReplied: "{name} replied",
+  summaryPrintable: "Open a page to print",
+  summaryDownload: "Download as a file",
 };
 
 const es = {
@@ -616,6 +637,26 @@ const es = {
   ratingEnd: "{number}: {words}",
   ratingClear: "Borrar mi número",
   needRating: "Elige un número en la escala, por favor.",
+
+  shareLater: "Tal vez comparta esto con mi familia más adelante",
+  shareLaterHint:
+    "Hoy solo lo lee tu terapeuta. En una sesión más adelante con tu familia, vuelve solo a ti, y tú eliges si lo usas.",
+  earlierWordsTitle: "Tus palabras de antes",
+  earlierWordsLead:
+    "Guardaste esto para tal vez compartirlo algún día. Solo tú lo ves. Úsalo para empezar, cámbialo o déjalo.",
+  earlierWordsAsked: "{step} · {day}",
+  earlierWordsUse: "Usar estas palabras",
+  earlierWordsAside: "Ahora no",
+  hasEarlierWords: "{names} tiene palabras de una sesión anterior.",
+  summaryPrepare: "Resumen para llevar",
+  summaryTitle: "Lo que compartimos",
+  summaryLead: "Tu terapeuta le dio a tu familia este resumen de lo que compartieron hoy.",
+  summaryEmpty: "Esta vez no se compartió nada con toda la familia.",
+  summarySharedGround: "Lo que más de uno de nosotros necesita",
+  summaryAsked: "{name} pidió",
+  summaryReplied: "{name} respondió",
+  summaryPrintable: "Abrir una página para imprimir",
+  summaryDownload: "Descargar como archivo",
 };
 
 // Refusals the screens explain in their own words; other codes show the server's sentence.
@@ -642,6 +683,8 @@ const errors = {
     already_started: "That exercise has already started.",
     unknown_exercise: "That exercise is not in your library.",
     out_of_range: "Please pick a number on the scale.",
+    not_offered: "That is not offered at this step.",
+    unknown_words: "Those words are no longer here.",
   },
   es: {
     too_long: "Es un poco largo.",
@@ -665,6 +708,8 @@ const errors = {
     already_started: "Ese ejercicio ya ha empezado.",
     unknown_exercise: "Ese ejercicio no está en tu biblioteca.",
     out_of_range: "Elige un número de la escala, por favor.",
+    not_offered: "Eso no se ofrece en este paso.",
+    unknown_words: "Esas palabras ya no están aquí.",
   },
 };
 

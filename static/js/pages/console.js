@@ -5,6 +5,7 @@ import { h, replaceContent, show, fillTexts } from "../lib/dom.js";
 import { strings } from "../lib/strings.js";
 import { openLive, connectionBanner } from "../lib/live.js";
 import { answerBody, turnCard, sharedGroundCard, roleLabel, signature } from "../lib/cards.js";
+import { renderEarlierWordsNote } from "../lib/earlier-words.js";
 
 const root = document.getElementById("console");
 // A rehearsal is run exactly like a session, but the console calls it what it is.
@@ -226,6 +227,7 @@ function render(v, previous) {
   renderPeople(v);
   placeAgenda(v);
   renderAgenda(v);
+  renderEarlierWordsNote($("earlier-words-note"), v, t);
   renderSteps(v);
   renderAnswers(v);
   renderTurn(v);

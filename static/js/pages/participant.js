@@ -10,6 +10,8 @@ import { createPicker } from "../lib/chips.js";
 import { loadVocabulary } from "../lib/vocabulary.js";
 import * as drafts from "../lib/drafts.js";
 import { ratingField, ratingMissing } from "../lib/rating.js";
+import { renderEarlierWords, shareLaterField } from "../lib/earlier-words.js";
+import { renderTakeHome } from "../lib/summary.js";
 
 const DRAFT_DELAY_MS = 600;
 
@@ -79,7 +81,7 @@ const confirming = { key: null, choice: null, clarification: "", reopened: false
 const queuedSignals = new Set();
 
 function emptyAnswer() {
-  return { feelings: [], needs: [], text: "", request: "", therapist_only: false };
+  return { feelings: [], needs: [], text: "", request: "", therapist_only: false, share_later: false };
 }
 
 /** A view's answer (concepts as {id, label}) as the payload the server takes (ids). */
@@ -93,6 +95,7 @@ function answerPayload(answer) {
     request: answer.request || "",
     therapist_only: Boolean(answer.therapist_only),
     rating: answer.rating ?? null,
+    share_later: Boolean(answer.share_later),
   };
 }
 
@@ -211,6 +214,7 @@ function render(v, previous) {
   }
   if (v.session.phase === "ended") {
     showEnded();
+    renderTakeHome(el.ended, v, t, sessionId);
     return;
   }
   if (v.session.paused) {
@@ -232,6 +236,7 @@ function render(v, previous) {
   setTitle(step.title, whereInSession(v));
   if (composer.stepKey !== stepKeyOf(step)) startStep(v);
   renderComposerArea(v);
+  renderEarlierWords($("earlier-words"), v, { t, live, onUse: useEarlierWords });
   renderAnswered(v);
   renderReveals(v, previous);
   renderListening(v);
@@ -495,6 +500,15 @@ function labelled(answer) {
   return { ...answer, feelings: answer.feelings.map(label("feelings")), needs: answer.needs.map(label("needs")) };
 }
 
+/** The author tapped "Use these words": they become the draft's text, to change or send. */
+function useEarlierWords(text) {
+  composer.answer = { ...composer.answer, text };
+  if (composer.mode === "sent") composer.mode = "edit";
+  composer.built = null;
+  changed();
+  render(view, view);
+}
+
 function startEditing() {
   const from = composer.mode === "pending" ? composer.answer : answerPayload(view.your_answer);
   const pass = composer.mode === "pending" ? isPendingPass() : view.your_answer && view.your_answer.passed;
@@ -606,6 +620,7 @@ function buildComposer(v) {
   } else {
     parts.push(privateToggle(answer, changed));
   }
+  parts.push(shareLaterField(t, v, answer, (on) => { composer.answer = { ...composer.answer, share_later: on }; changed(); }));
   parts.push(h("p", { id: "composer-error", class: "form-error", role: "alert" }));
   const changing = composer.mode === "edit" && !(view.your_answer && view.your_answer.passed);
   const submit = h("button", { type: "submit", id: "submit-answer", class: "button primary big",
