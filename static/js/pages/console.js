@@ -332,9 +332,9 @@ function renderBreaks(v, previous) {
 
 // --- The door ----------------------------------------------------------------------------------
 
-/** Family members nobody has been let in as yet. */
+/** Invited family members nobody has been let in as yet (only the invited can be let in). */
 function freeMembers(v) {
-  return v.members.filter((m) => !m.here);
+  return v.members.filter((m) => !m.here && m.invited !== false);
 }
 
 function memberById(v, id) {
@@ -459,7 +459,7 @@ function personRow(v, p) {
 }
 
 function renderPeople(v) {
-  const missing = v.members.filter((m) => !m.here).map((m) => m.name);
+  const missing = freeMembers(v).map((m) => m.name);
   renderOnce(el.people, [v.people, Boolean(v.step), missing], () => [
     h("h2", { text: t("people") }),
     v.people.length === 0
