@@ -54,15 +54,8 @@ class Client(TherapistMoves):
         self.name = name
         self.frames: list[dict[str, Any]] = []
         self.lock = threading.Lock()
-        # Its own HTTP session: every long-polling request, the POSTs included, carries the
-        # headers given to connect (engineio sends POSTs with only a Content-Type of its own),
-        # as a browser's requests all carry its User-Agent.
-        self.http = requests.Session()
         self.sio = socketio.Client(
-            reconnection=True,
-            reconnection_delay=0.2,
-            reconnection_delay_max=1,
-            http_session=self.http,
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1
         )
         self.sio.on("view", self._on_view)
 
@@ -77,7 +70,13 @@ class Client(TherapistMoves):
         headers: dict[str, str] | None = None,
         transports: tuple[str, ...] = ("websocket",),
     ) -> Client:
-        self.http.headers.update({k: v for k, v in (headers or {}).items() if k != "Cookie"})
+        if "polling" in transports:
+            # Every long-polling request, the POSTs too, carries the headers given here, as a
+            # browser's requests all carry its User-Agent (engineio's own POSTs carry only a
+            # Content-Type): behind nginx they all reach the same process.
+            http = requests.Session()
+            http.headers.update({k: v for k, v in (headers or {}).items() if k != "Cookie"})
+            self.sio.eio.http = http
         self.sio.connect(
             url, auth=auth, headers=headers or {}, transports=list(transports), wait_timeout=10
         )
@@ -127,7 +126,6 @@ class Client(TherapistMoves):
     def close(self) -> None:
         # Also stops a reconnection loop, which would otherwise outlive the test.
         self.sio.shutdown()
-        self.http.close()
 
 
 def csrf_token(page: str) -> str:
