@@ -368,10 +368,6 @@ def command(
     return declare
 
 
-def spec_for_event(event: str) -> CommandSpec | None:
-    return next((s for s in SPECS.values() if s.event == event), None)
-
-
 class _Command:
     """Base of every command: `apply` changes the (already copied) state and returns events."""
 
@@ -469,24 +465,25 @@ def _presence_of(state: SessionState, actor: Actor) -> Participant | Waiting | N
     return state.present().get(pid) or state.waiting.get(pid)
 
 
-@command(None, by=("participant", "therapist", "display"), phases=PHASES, while_paused=True,
-         summary="A screen connected.")
+# Presence is a phone's: the therapist's and the display's screens are not counted.
+@command(None, by=("participant",), phases=PHASES, while_paused=True,
+         summary="A phone connected.")
 @dataclass(frozen=True)
 class Connect(_Command):
     def apply(self, state, actor, ctx):
         person = _presence_of(state, actor)
-        if actor.kind == "participant" and person is None:
+        if person is None:
             raise DomainError("unknown_participant", "That person is not in this session.")
-        if person is not None:
-            person.connections += 1
+        person.connections += 1
         return []
 
 
-@command(None, by=("participant", "therapist", "display"), phases=PHASES, while_paused=True,
-         summary="A screen disconnected.")
+@command(None, by=("participant",), phases=PHASES, while_paused=True,
+         summary="A phone disconnected.")
 @dataclass(frozen=True)
 class Disconnect(_Command):
     def apply(self, state, actor, ctx):
+        # A phone removed or turned away meanwhile has nothing left to count.
         person = _presence_of(state, actor)
         if person is not None:
             person.connections = max(0, person.connections - 1)
@@ -943,7 +940,7 @@ ANSWER_LIMITS = {
 
 def _for_step(step: Step, answer: Answer) -> Answer:
     """An answer as kept: trimmed, and for the therapist only when the step says so."""
-    private = answer.therapist_only or getattr(step, "therapist_only", False)
+    private = answer.therapist_only or step.therapist_only
     return dataclasses.replace(answer, text=answer.text.strip(), therapist_only=private)
 
 

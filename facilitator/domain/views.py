@@ -272,7 +272,7 @@ class _Lens:
             "needs": {"min": step.needs.min, "max": step.needs.max},
             "text": text_field(step.text),
             "request": text_field(step.request),
-            "therapist_only": bool(getattr(step, "therapist_only", False)),
+            "therapist_only": step.therapist_only,
             "rating": {"mode": step.rating.mode, **self.scale_view(step.rating)},
         }
 

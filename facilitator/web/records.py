@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from facilitator.domain.common import localize
 from facilitator.domain.exercises import N_
-from facilitator.domain.session import SessionState, answer_from_dict
+from facilitator.domain.session import Part, SessionState, answer_from_dict
 from facilitator.domain.text import printable_data
 from facilitator.domain.vocabulary import Vocabulary, default_vocabulary
 from facilitator.extensions import db
@@ -80,13 +80,16 @@ class _Reader:
         ]
         return ", ".join(labels)
 
+    def part(self, part_id: Any) -> Part | None:
+        # Events recorded before agendas existed name no part: the session's only exercise.
+        return self.state.part_by_id(part_id if isinstance(part_id, int) else 1)
+
     def exercise(self, part_id: Any) -> str:
-        part = self.state.part_by_id(part_id if isinstance(part_id, int) else 1)
+        part = self.part(part_id)
         return localize(part.exercise.title, self.language) if part else _("an exercise")
 
     def step(self, index: Any, part_id: Any = None) -> str:
-        # Events recorded before agendas existed name no part: the session's only exercise.
-        part = self.state.part_by_id(part_id if isinstance(part_id, int) else 1)
+        part = self.part(part_id)
         steps = part.exercise.steps if part else ()
         if isinstance(index, int) and 0 <= index < len(steps):
             return _(
