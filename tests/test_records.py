@@ -206,6 +206,7 @@ def test_the_pdf_holds_the_whole_session_in_the_therapists_zone_with_every_page_
         assert f"Page {number} of {count}" in page, number
         assert "Confidential: therapy record" in page, number
     whole = " ".join(pages)
+    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "record.txt").write_text("\n\n".join(pages), encoding="utf-8")
 
     # The cover: family, agenda, times in the therapist's zone (18:00 UTC is noon there).
