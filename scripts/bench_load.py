@@ -7,8 +7,13 @@ then runs a session's beginning (open a step, drafts, answers, a reveal), and in
 phase the therapists pause and resume at a fixed total rate: a change's latency runs until all
 five screens hold the new view. Server CPU comes from /proc, per connect and per change.
 
+With --rates, the steady phase runs once per rate, lowest first, on the same sockets, until one
+is past the server's capacity; the run's capacity is the most changes a second completed with
+a fan-out p99 within 100 ms and none lost.
+
     .venv/bin/python scripts/bench_load.py --families 100 --rate 50 --duration 20
     .venv/bin/python scripts/bench_load.py --database postgres --processes 2   # behind nginx
+    .venv/bin/python scripts/bench_load.py --families 250 --rates 50,100,200,400
 
 Prints the figures and writes benchmarks/results/load.json.
 """
@@ -36,6 +41,14 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SCREENS = ("therapist", "Sam", "Maria", "Jo", "display")
 PHONES = (("Sam", "adolescent"), ("Maria", "parent"), ("Jo", "other"))
 CHANGE_TIMEOUT = 10.0
+# A sweep's figure: the highest rate whose changes all reach every screen within this p99.
+BAR_P99_MS = 100.0
+# Past either of these the server is beyond its capacity, and higher rates only take time.
+GIVE_UP_P99_MS = 1000.0
+GIVE_UP_LOST_SHARE = 0.05
+# Between a sweep's phases: the server works off its backlog and the screens settle, so one
+# phase's queue is neither measured in the next one's CPU nor delays its first changes.
+DRAIN_SECONDS = 2.0
 
 
 # ---- measuring a server process from outside ------------------------------------------------
@@ -222,6 +235,72 @@ async def steady_changes(
     }
 
 
+async def measured_phase(
+    families: list[list[Screen]], pids: list[int], rate: float, duration: float
+) -> dict[str, Any]:
+    """One steady phase, with the server's CPU and the generator's own over its span."""
+    cpu_before, own_before = cpu_seconds(pids), sum(os.times()[:2])
+    steady = await steady_changes(families, rate, duration)
+    cpu = cpu_seconds(pids) - cpu_before
+    own = sum(os.times()[:2]) - own_before
+    return {
+        "changes_sent": steady["sent"],
+        "changes_completed": steady["completed"],
+        "changes_lost": steady["lost"],
+        "changes_per_second": round(steady["completed"] / steady["seconds"], 1),
+        "fan_out": percentiles(steady["latencies"]),
+        "cpu_ms_per_change": round(cpu * 1000 / max(steady["completed"], 1), 2),
+        "server_cpu_percent": round(cpu * 100 / steady["seconds"], 1),
+        # One core is 100 %: a generator near it measures itself, not the server.
+        "generator_cpu_percent": round(own * 100 / steady["seconds"], 1),
+    }
+
+
+def meets_bar(phase: dict[str, Any]) -> bool:
+    p99 = phase["fan_out"]["p99_ms"]
+    return p99 is not None and p99 <= BAR_P99_MS and phase["changes_lost"] == 0
+
+
+def past_capacity(phase: dict[str, Any]) -> bool:
+    p99 = phase["fan_out"]["p99_ms"]
+    lost_share = phase["changes_lost"] / max(phase["changes_sent"], 1)
+    return p99 is None or p99 > GIVE_UP_P99_MS or lost_share > GIVE_UP_LOST_SHARE
+
+
+async def sweep_rates(
+    families: list[list[Screen]], pids: list[int], rates: list[float], duration: float
+) -> list[dict[str, Any]]:
+    """One steady phase per rate, lowest first, on the same sockets, until one is past the
+    server's capacity. A single rate is a sweep of one phase, with no pause."""
+    phases: list[dict[str, Any]] = []
+    for rate in rates:
+        if phases:
+            await asyncio.sleep(DRAIN_SECONDS)
+        phases.append({"rate": rate, **await measured_phase(families, pids, rate, duration)})
+        if past_capacity(phases[-1]):
+            break
+    return phases
+
+
+def steady_figures(phase: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in phase.items() if key != "rate"}
+
+
+def sweep_summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sweep's figures, and top-level steady figures from the last phase within the bar
+    (or the first), so readers of a single-rate run read a sweep's run the same way."""
+    within = [phase for phase in phases if meets_bar(phase)]
+    shown = within[-1] if within else phases[0]
+    return {
+        **steady_figures(shown),
+        "steady_figures_from_rate": shown["rate"],
+        "sweep": phases,
+        "capacity_changes_per_second": max(
+            (phase["changes_per_second"] for phase in within), default=None
+        ),
+    }
+
+
 async def generate(plan: dict[str, Any]) -> dict[str, Any]:
     pids = plan["server_pids"]
     families = [
@@ -243,13 +322,11 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         for result in await asyncio.gather(*started):
             problems += result
 
-    cpu_before, own_before = cpu_seconds(pids), sum(os.times()[:2])
-    steady = await steady_changes(whole, plan["rate"], plan["duration"])
-    cpu_steady = cpu_seconds(pids) - cpu_before
-    own_steady = sum(os.times()[:2]) - own_before
+    phases = await sweep_rates(whole, pids, plan["rates"], plan["duration"])
     for screen in screens:
         if screen.sio.connected:
             await screen.sio.disconnect()
+    steady = sweep_summary(phases) if plan["sweep"] else steady_figures(phases[0])
     return {
         "sockets": len(screens),
         "connect_failures": len(connects["failures"]),
@@ -260,15 +337,7 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         "families_whole": len(whole),
         "protocol_problems": len(problems),
         "protocol_problem_examples": problems[:3],
-        "changes_sent": steady["sent"],
-        "changes_completed": steady["completed"],
-        "changes_lost": steady["lost"],
-        "changes_per_second": round(steady["completed"] / steady["seconds"], 1),
-        "fan_out": percentiles(steady["latencies"]),
-        "cpu_ms_per_change": round(cpu_steady * 1000 / max(steady["completed"], 1), 2),
-        "server_cpu_percent": round(cpu_steady * 100 / steady["seconds"], 1),
-        # One core is 100 %: a generator near it measures itself, not the server.
-        "generator_cpu_percent": round(own_steady * 100 / steady["seconds"], 1),
+        **steady,
     }
 
 
@@ -401,7 +470,8 @@ def bench_ours(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "families": our_plan(url, servers[0], args.families),
             "check_reveal": True,
             "ramp": args.ramp,
-            "rate": args.rate,
+            "rates": args.rates or [args.rate],
+            "sweep": bool(args.rates),
             "duration": args.duration,
         }
         result = run_generator(plan, workdir)
@@ -446,7 +516,8 @@ def bench_floor(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "families": families,
             "check_reveal": False,
             "ramp": args.ramp,
-            "rate": args.rate,
+            "rates": args.rates or [args.rate],
+            "sweep": bool(args.rates),
             "duration": args.duration,
         }
         return run_generator(plan, workdir)
@@ -462,11 +533,93 @@ def ratio(ours: dict[str, Any], floor: dict[str, Any], key: str, inner: str | No
     return round(a / b, 2) if a and b else None
 
 
+def floor_like_ours(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """In a sweep, the floor's figures at the rate ours' top-level figures come from: the
+    floor's own may come from a higher rate, and a p99 is only compared at the same rate."""
+    if "sweep" not in ours:
+        return floor
+    for phase in floor["sweep"]:
+        if phase["rate"] == ours["steady_figures_from_rate"]:
+            return {**floor, **steady_figures(phase)}
+    return floor
+
+
+def ours_over_floor(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    like = floor_like_ours(ours, floor)
+    ratios = {
+        "cpu_per_connect": ratio(ours, floor, "cpu_ms_per_connect"),
+        "cpu_per_change": ratio(ours, like, "cpu_ms_per_change"),
+        "fan_out_p99": ratio(ours, like, "fan_out", "p99_ms"),
+    }
+    if "sweep" in ours:
+        ratios["capacity"] = ratio(ours, floor, "capacity_changes_per_second")
+    return ratios
+
+
+def rate_list(text: str) -> list[float]:
+    try:
+        rates = sorted({float(part) for part in text.split(",") if part.strip()})
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a list of rates: {text!r}") from error
+    if not rates or rates[0] <= 0:
+        raise argparse.ArgumentTypeError(f"rates must be above 0: {text!r}")
+    return rates
+
+
+def run_label(args: argparse.Namespace) -> str:
+    pace = f"sweep{args.rates[0]:g}-{args.rates[-1]:g}" if args.rates else f"{args.rate:g}cps"
+    return f"{args.database}-{args.processes}p-{args.mode}-{args.families}f-{pace}"
+
+
+def sweep_cell(phase: dict[str, Any] | None) -> str:
+    if phase is None:
+        return f"{'not run (past capacity)':>34}"
+    fan_out = phase["fan_out"]
+    p50, p99 = (fan_out[key] if fan_out[key] is not None else "-" for key in ("p50_ms", "p99_ms"))
+    within = "*" if meets_bar(phase) else " "
+    return (
+        f"{phase['changes_per_second']:>8} {p50:>7} {p99:>8}{within}"
+        f" {phase['cpu_ms_per_change']:>7}"
+    )
+
+
+def sweep_table(rates: list[float], targets: dict[str, dict[str, Any]]) -> str:
+    """Per rate and target: changes completed a second, fan-out p50 and p99, CPU per change;
+    a * marks a phase within the bar (p99 <= 100 ms, none lost)."""
+    header = f"{'done/s':>8} {'p50 ms':>7} {'p99 ms':>8}  {'cpu ms':>7}"
+    lines = [
+        f"{'rate/s':>7} | " + " | ".join(f"{name:^34}" for name in targets),
+        f"{'':>7} | " + " | ".join(header for _ in targets),
+    ]
+    for rate in rates:
+        phases = [{p["rate"]: p for p in t["sweep"]}.get(rate) for t in targets.values()]
+        lines.append(f"{rate:>7g} | " + " | ".join(sweep_cell(phase) for phase in phases))
+    capacities = ", ".join(f"{name} {sweep_capacity(t, rates)}" for name, t in targets.items())
+    lines.append(f"changes/s at p99 <= {BAR_P99_MS:g} ms, none lost: {capacities}")
+    return "\n".join(lines)
+
+
+def sweep_capacity(figures: dict[str, Any], rates: list[float]) -> str:
+    capacity = figures["capacity_changes_per_second"]
+    last = figures["sweep"][-1]
+    if last["rate"] == rates[-1] and meets_bar(last):
+        return f"{capacity} or more (the highest rate tried held)"
+    return str(capacity or "none")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=20, help="changes a second, in all")
-    parser.add_argument("--duration", type=float, default=20, help="seconds of steady changes")
+    pace = parser.add_mutually_exclusive_group()
+    pace.add_argument("--rate", type=float, default=20, help="changes a second, in all")
+    pace.add_argument(
+        "--rates",
+        type=rate_list,
+        help="comma-separated: one steady phase per rate, lowest first, on the same sockets",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=20, help="seconds of steady changes (per rate)"
+    )
     parser.add_argument("--ramp", type=float, default=250, help="sockets opened a second")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--processes", type=int, default=1, help="2 or more: behind nginx")
@@ -479,19 +632,20 @@ def main() -> None:
         print(json.dumps(asyncio.run(generate(json.loads(args.generate.read_text())))))
         return
 
-    config = {k: v for k, v in vars(args).items() if k not in ("generate", "out", "no_floor")}
+    unused_pace = "rate" if args.rates else "rates"
+    left_out = ("generate", "out", "no_floor", unused_pace)
+    config = {k: v for k, v in vars(args).items() if k not in left_out}
     with tempfile.TemporaryDirectory() as tmp:
         ours = bench_ours(args, Path(tmp))
         floor = None if args.no_floor else bench_floor(args, Path(tmp))
     result: dict[str, Any] = {"config": config, "ours": ours, "floor": floor}
     if floor:
-        result["ours_over_floor"] = {
-            "cpu_per_connect": ratio(ours, floor, "cpu_ms_per_connect"),
-            "cpu_per_change": ratio(ours, floor, "cpu_ms_per_change"),
-            "fan_out_p99": ratio(ours, floor, "fan_out", "p99_ms"),
-        }
+        result["ours_over_floor"] = ours_over_floor(ours, floor)
     print(json.dumps(result, indent=2))
-    label = f"{args.database}-{args.processes}p-{args.mode}-{args.families}f-{args.rate:g}cps"
+    if args.rates:
+        targets = {"ours": ours, **({"floor": floor} if floor else {})}
+        print(sweep_table(args.rates, targets))
+    label = run_label(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     runs = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs[label] = result
