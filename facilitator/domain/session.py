@@ -416,9 +416,36 @@ def handle(
 
 
 def copy_state(state: SessionState) -> SessionState:
-    """A deep copy that shares the (immutable) exercises instead of copying them."""
-    memo: dict[int, Any] = {id(part.exercise): part.exercise for part in state.agenda}
-    return copy.deepcopy(state, memo)
+    """A copy a command may change freely: every mutable piece is new, the immutable ones
+    (exercises, members, answers, kept words: frozen dataclasses and tuples) are shared.
+
+    Written out rather than copy.deepcopy, which walked every exercise and answer on every
+    command; a new mutable field must be copied here (tests/factories.Room checks on every
+    command that the given state is never changed)."""
+    summary = state.summary
+    return dataclasses.replace(
+        state,
+        agenda=[copy.copy(part) for part in state.agenda],
+        waiting={pid: copy.copy(asking) for pid, asking in state.waiting.items()},
+        participants={pid: copy.copy(person) for pid, person in state.participants.items()},
+        rounds=[_copy_round(current) for current in state.rounds],
+        notes=[copy.copy(note) for note in state.notes],
+        summary=copy.copy(summary) if summary else None,
+    )
+
+
+def _copy_round(current: Round) -> Round:
+    return dataclasses.replace(
+        current,
+        answers=dict(current.answers),
+        drafts=dict(current.drafts),
+        turns=[_copy_turn(turn) for turn in current.turns],
+    )
+
+
+def _copy_turn(turn: Turn) -> Turn:
+    follow_up = copy.copy(turn.follow_up) if turn.follow_up else None
+    return Turn(turn.speaker, turn.outcome, follow_up)
 
 
 def _authorise(state: SessionState, actor: Actor, spec: CommandSpec) -> None:
