@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from facilitator.extensions import socketio
+from facilitator.realtime.packets import TextPacket
 
 # The largest Socket.IO message or polling request body a client may send.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -24,6 +25,7 @@ def init_realtime(app: Flask) -> None:
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         ping_interval=10,
         ping_timeout=10,
+        serializer=TextPacket,
     )
     from facilitator.realtime import guard
     from facilitator.request_limits import RequestLimits

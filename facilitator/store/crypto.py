@@ -16,6 +16,8 @@ from sqlalchemy import Text, bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
+from facilitator import fastjson
+
 KEYS_VARIABLE = "DATA_ENCRYPTION_KEYS"
 KEY_FILE_NAME = "data_keys"
 # A Fernet token is URL-safe base64 of a version byte 0x80 followed by the timestamp: it always
@@ -223,7 +225,7 @@ class EncryptedJSON(TypeDecorator):
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None:
             return None
-        return keyring().encrypt(json.dumps(value, separators=(",", ":")))
+        return keyring().encrypt(fastjson.dumps(value))
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         if value is None:
