@@ -41,7 +41,10 @@ class Config:
         # socket's connect and change holds one while it runs. On PostgreSQL, the processes'
         # total must stay under its max_connections (100 by default).
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_pre_ping": True,
+            # A database server may drop idle connections (a restart, a proxy's timeout): each
+            # connection is tested as it is taken from the pool. An SQLite file cannot drop one,
+            # and there the test would be one more query on every socket event.
+            "pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"),
             "pool_size": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
             "max_overflow": int(os.environ.get("DATABASE_MAX_OVERFLOW", "20")),
         }

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
-from facilitator.domain.session import Actor, SessionState
+from facilitator.domain.session import Actor
 from facilitator.domain.views import SessionInfo, Viewer, all_viewers, view_for
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import socketio
 from facilitator.store import live as store
-from facilitator.store.models import LiveSession
+from facilitator.store.snapshots import SessionFacts, Snapshot
 
 
 def room_for(session_id: str, viewer: Viewer) -> str:
@@ -31,10 +31,10 @@ def base_url() -> str:
 class Lenses:
     """Everything building the views of one session needs, loaded once per change."""
 
-    def __init__(self, live: LiveSession):
-        self.session_id = live.id
-        self.info: SessionInfo = store.session_info(live, base_url())
-        self.language = live.therapist.language
+    def __init__(self, facts: SessionFacts):
+        self.session_id = facts.id
+        self.info: SessionInfo = store.session_info(facts, base_url())
+        self.language = facts.therapist_language
         self.vocabulary = default_vocabulary()
 
     def viewer(self, viewer: Viewer) -> Viewer:
@@ -43,21 +43,26 @@ class Lenses:
             return viewer
         return Viewer(viewer.kind, language=self.language)
 
-    def view(self, state: SessionState, viewer: Viewer) -> dict[str, Any] | None:
-        return view_for(state, self.viewer(viewer), self.vocabulary, self.info)
+    def view(self, snapshot: Snapshot, viewer: Viewer) -> dict[str, Any] | None:
+        """This viewer's view of the snapshot's state, built once per state and viewer."""
+        seen_as = self.viewer(viewer)
+        key = (seen_as, self.info)
+        if key not in snapshot.views:
+            snapshot.views[key] = view_for(snapshot.state, seen_as, self.vocabulary, self.info)
+        return snapshot.views[key]
 
 
-def current_view(live: LiveSession, state: SessionState, viewer: Viewer) -> dict[str, Any] | None:
-    return Lenses(live).view(state, viewer)
+def current_view(snapshot: Snapshot, viewer: Viewer) -> dict[str, Any] | None:
+    return Lenses(snapshot.facts).view(snapshot, viewer)
 
 
 def send_changes(outcome: store.Outcome, skip_sid: str | None = None) -> None:
     """Each screen whose view changed gets its whole new view; the others get no frame at all,
     so a private signal (a break, "talk alone") cannot be noticed on any other screen."""
-    lenses = Lenses(outcome.session)
+    lenses = Lenses(outcome.facts)
     for viewer in all_viewers(outcome.state):
-        after = lenses.view(outcome.state, viewer)
-        if after is None or after == lenses.view(outcome.before, viewer):
+        after = lenses.view(outcome.after, viewer)
+        if after is None or after == lenses.view(outcome.before_snapshot, viewer):
             continue
         socketio.emit("view", after, to=room_for(lenses.session_id, viewer), skip_sid=skip_sid)
     for participant_id in outcome.shut_out():

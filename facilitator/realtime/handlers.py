@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, join_room
 
 from facilitator.domain import session as domain
@@ -19,6 +18,7 @@ from facilitator.realtime.broadcast import current_view, perform, room_for
 from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
+from facilitator.store import snapshots
 from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ class Identity:
     session_id: str
     viewer: Viewer
     therapist_id: int | None = None
+    # The therapist's signed-in browser: signing it out closes this socket.
+    login_session_id: int | None = None
 
     @property
     def actor(self) -> domain.Actor:
@@ -51,26 +53,33 @@ def authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
         raise _refuse("unauthenticated", "Please join the session first.")
     if isinstance(auth.get("token"), str):
-        found = store.participant_for_token(auth["token"])
-        if found is None:
+        holder = store.token_holder(auth["token"])
+        if holder is None:
             raise _refuse("unknown_token", "This phone is not part of an open session.")
-        live, participant_id = found
-        identity = Identity(live.id, Viewer("participant", participant_id))
+        session_id, participant_id = holder
+        identity = Identity(session_id, Viewer("participant", participant_id))
     elif isinstance(auth.get("display"), str):
-        live = store.session_for_display(auth["display"])
-        if live is None:
+        session_id = store.display_session_id(auth["display"])
+        if session_id is None:
             raise _refuse("unknown_token", "This display link is not valid.")
-        identity = Identity(live.id, DISPLAY_VIEWER)
+        identity = Identity(session_id, DISPLAY_VIEWER)
     elif isinstance(auth.get("session_id"), str):
-        if not current_user.is_authenticated:
+        sign_in = auth_sessions.signed_in()
+        if sign_in is None:
             raise _refuse("unauthenticated", "Please sign in.")
-        live = store.get_session(auth["session_id"][:64])
-        if live is None or live.therapist_id != current_user.id:
-            raise _refuse("not_allowed", "This is not one of your sessions.")
-        identity = Identity(live.id, THERAPIST_VIEWER, current_user.id)
+        identity = Identity(
+            auth["session_id"][:64], THERAPIST_VIEWER, sign_in.therapist_id, sign_in.id
+        )
     else:
         raise _refuse("unauthenticated", "Please join the session first.")
-    if not live.is_open:
+    found = snapshots.read(identity.session_id)
+    if identity.viewer.kind == "therapist" and (
+        found is None or found.facts.therapist_id != identity.therapist_id
+    ):
+        raise _refuse("not_allowed", "This is not one of your sessions.")
+    if found is None:  # its tokens went with it; kept apart only by a race with the deletion
+        raise _refuse("unknown_token", "This link is not part of an open session.")
+    if not found.facts.is_open:
         raise _refuse("session_ended", "This session has ended.")
     return identity
 
@@ -79,8 +88,8 @@ def authenticate(auth: Any) -> Identity:
 def on_connect(auth: Any = None) -> None:
     identity = authenticate(auth)
     _identities[request.sid] = identity
-    if identity.viewer.kind == "therapist":
-        auth_sessions.attach_socket(request.sid)  # signing out closes this socket
+    if identity.login_session_id is not None:
+        auth_sessions.attach_socket(request.sid, identity.login_session_id)
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
         perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
@@ -102,15 +111,15 @@ def on_disconnect(*_: Any) -> None:
 def _signed_in_identity() -> Identity | None:
     """Who this socket is; a therapist's socket only while their browser is still signed in."""
     identity = _identities.get(request.sid)
-    if identity and identity.viewer.kind == "therapist" and not auth_sessions.still_signed_in():
+    if identity and identity.viewer.kind == "therapist" and not auth_sessions.signed_in():
         disconnect()
         return None
     return identity
 
 
 def _send_own_view(identity: Identity) -> None:
-    live = store.get_session(identity.session_id)
-    view = current_view(live, store.load_state(live), identity.viewer)
+    found = snapshots.read(identity.session_id)
+    view = current_view(found, identity.viewer) if found else None
     if view is not None:
         socketio.emit("view", view, to=request.sid)
 
@@ -125,10 +134,10 @@ def on_get_view(*args: Any) -> dict[str, Any]:
         return slow_down
     if len(args) > 1 or (args and args[0] not in (None, {})):
         return error("invalid_payload", "get_view takes no payload.")
-    live = store.get_session(identity.session_id)
-    if live is None:
+    found = snapshots.read(identity.session_id)
+    if found is None:
         return error("unknown_session", "This session no longer exists.")
-    view = current_view(live, store.load_state(live), identity.viewer)
+    view = current_view(found, identity.viewer)
     if view is None:
         return error("unknown_participant", "This phone is no longer part of the session.")
     return ok(view=view)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 
 from facilitator import credentials
 from facilitator.extensions import db
@@ -46,6 +47,44 @@ def find_login_session(token: str) -> LoginSession | None:
     if not isinstance(token, str) or len(token) > 100:
         return None
     return db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+
+
+@dataclass(frozen=True)
+class SignInTimes:
+    """When a browser session began and was last used: what its limits are checked against."""
+
+    id: int
+    therapist_id: int
+    created_at: datetime
+    last_seen_at: datetime
+
+    @classmethod
+    def of(cls, login: LoginSession) -> SignInTimes:
+        return cls(login.id, login.therapist_id, login.created_at, login.last_seen_at)
+
+
+_logins = LoginSession.__table__
+# A Core statement built once: every event of a therapist's console runs it.
+SIGN_IN_TIMES = select(
+    _logins.c.id, _logins.c.therapist_id, _logins.c.created_at, _logins.c.last_seen_at
+).where(_logins.c.token_hash == bindparam("token_hash"))
+
+
+def sign_in_times(token: object) -> SignInTimes | None:
+    if not isinstance(token, str) or len(token) > 100:
+        return None
+    found = db.session.connection().execute(SIGN_IN_TIMES, {"token_hash": _hash(token)})
+    row = found.one_or_none()
+    return None if row is None else SignInTimes(*row)
+
+
+def touch_login_session(login_id: int, at: datetime) -> None:
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == login_id)
+        .values(last_seen_at=at)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def login_sessions_of(therapist_id: int) -> list[LoginSession]:

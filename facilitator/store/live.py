@@ -12,9 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
@@ -23,6 +22,7 @@ from facilitator.domain.exercises import Exercise
 from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
+from facilitator.store import snapshots
 from facilitator.store.erasure import forget_deleted_bytes
 from facilitator.store.models import (
     AuditEntry,
@@ -33,6 +33,7 @@ from facilitator.store.models import (
     Therapist,
     utcnow,
 )
+from facilitator.store.snapshots import SessionFacts, Snapshot
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud or from across a room is not mistaken.
 JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -43,11 +44,24 @@ MAX_WRITE_ATTEMPTS = 5
 
 @dataclass
 class Outcome:
-    session: LiveSession
-    # The state before the command and after it: screens whose view did not change get nothing.
-    before: domain.SessionState
-    state: domain.SessionState
+    """One applied command: the session's snapshot before and after it, and what to record."""
+
+    before_snapshot: Snapshot
+    after: Snapshot
     events: list[domain.Event]
+
+    @property
+    def facts(self) -> SessionFacts:
+        return self.after.facts
+
+    @property
+    def before(self) -> domain.SessionState:
+        # Screens whose view did not change between these two states get nothing.
+        return self.before_snapshot.state
+
+    @property
+    def state(self) -> domain.SessionState:
+        return self.after.state
 
     def shut_out(self) -> list[str]:
         """Phones this command shut out: turned away, removed, or still waiting at the end."""
@@ -116,7 +130,7 @@ def open_session(
             continue
         if not rehearsal:
             agenda_ids = [part.exercise.id for part in state.agenda]
-            _record(live, [domain.Event("session_opened", "therapist", {"agenda": agenda_ids})])
+            _record(live.id, [domain.Event("session_opened", "therapist", {"agenda": agenda_ids})])
         db.session.commit()
         return live
     raise RuntimeError("could not find a free join code")
@@ -144,53 +158,111 @@ def now_iso() -> str:
 def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
     """Run one command: validate in the domain, persist state and record in one transaction.
 
-    A refused command raises DomainError and nothing is saved.
+    A refused command raises DomainError and nothing is saved. The state is read from this
+    process's snapshot when the row's version shows it is current; the write succeeds only if
+    the version is still the one read, else (another writer came first) it is tried again.
     """
     ctx = domain.Context(default_vocabulary(), now_iso())
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             # Writers that collided wait a little, each a different time, and try again.
             time.sleep(random.uniform(0, 0.01 * attempt))
-        live = db.session.get(LiveSession, session_id, populate_existing=True)
-        if live is None:
+        before = snapshots.read(session_id)
+        if before is None:
             raise DomainError("unknown_session", "This session no longer exists.")
-        before = load_state(live)
-        if isinstance(command, domain.Admit | domain.AdmitAll) and not live.rehearsal:
-            ctx = replace(ctx, earlier_words=earlier_words(live))
+        facts = before.facts
+        if isinstance(command, domain.Admit | domain.AdmitAll) and not facts.rehearsal:
+            ctx = replace(ctx, earlier_words=earlier_words(facts))
         try:
-            state, events = domain.handle(before, actor, command, ctx)
+            state, events = domain.handle(before.state, actor, command, ctx)
         except DomainError:
             db.session.rollback()
             raise
-        live.state = domain.state_to_dict(state)
-        live.updated_at = utcnow()
-        if state.phase == "ended" and live.ended_at is None:
-            live.ended_at = utcnow()
-            live.join_code = None
-        if not live.rehearsal:
-            _record(live, events)
-        outcome = Outcome(live, before, state, events)
-        for participant_id in outcome.shut_out():
-            _revoke_tokens(live.id, participant_id)
-        try:
-            db.session.commit()
-        except StaleDataError:
+        after = _save(facts, state, events)
+        if after is None:
             db.session.rollback()
+            snapshots.forget(session_id)
             continue
+        outcome = Outcome(before, after, events)
+        for participant_id in outcome.shut_out():
+            _revoke_tokens(session_id, participant_id)
+        db.session.commit()
+        snapshots.written(after)
         return outcome
     raise DomainError("busy", "Many things happened at once. Please try again.")
 
 
-def earlier_words(live: LiveSession) -> dict[int, tuple[domain.EarlierWords, ...]]:
+_sessions = LiveSession.__table__
+
+
+def _save_statement(*, ends: bool) -> Any:
+    # The write succeeds only if the row is still at the version the command was applied to.
+    values = {"state": bindparam("state"), "version": bindparam("new_version")}
+    values["updated_at"] = bindparam("now")
+    if ends:
+        values |= {"ended_at": bindparam("now"), "join_code": None}
+    return (
+        update(_sessions)
+        .where(_sessions.c.id == bindparam("b_id"), _sessions.c.version == bindparam("b_version"))
+        .values(values)
+    )
+
+
+# Core statements, built once: a change runs them for every command.
+SAVE = _save_statement(ends=False)
+SAVE_AND_END = _save_statement(ends=True)
+RECORD = insert(SessionEvent.__table__)
+
+
+def _save(
+    facts: SessionFacts, state: domain.SessionState, events: list[domain.Event]
+) -> Snapshot | None:
+    """Write the new state if the row is still at the version read; None if it is not."""
+    ends = state.phase == "ended" and facts.is_open
+    connection = db.session.connection()
+    written = connection.execute(
+        SAVE_AND_END if ends else SAVE,
+        {
+            "b_id": facts.id,
+            "b_version": facts.version,
+            "state": domain.state_to_dict(state),
+            "new_version": facts.version + 1,
+            "now": utcnow(),
+        },
+    )
+    if written.rowcount != 1:
+        return None
+    if not facts.rehearsal:
+        _record(facts.id, events)
+    new_facts = replace(
+        facts,
+        version=facts.version + 1,
+        join_code=None if ends else facts.join_code,
+        is_open=facts.is_open and not ends,
+    )
+    return Snapshot(new_facts, state)
+
+
+def _event_row(session_id: str, event: domain.Event) -> dict[str, Any]:
+    return {
+        "session_id": session_id,
+        "at": utcnow(),
+        "actor": event.actor,
+        "type": event.type,
+        "data": event.data,
+    }
+
+
+def earlier_words(facts: SessionFacts) -> dict[int, tuple[domain.EarlierWords, ...]]:
     """What each member of this session's family kept "for later" in its earlier sessions,
     oldest first. Handed to the domain when someone is let in; it offers them to their author."""
-    if live.family_id is None:
+    if facts.family_id is None:
         return {}
     earlier = db.session.scalars(
         select(LiveSession)
         .where(
-            LiveSession.family_id == live.family_id,
-            LiveSession.id != live.id,
+            LiveSession.family_id == facts.family_id,
+            LiveSession.id != facts.id,
             LiveSession.ended_at.is_not(None),
             LiveSession.rehearsal.is_(False),
         )
@@ -204,11 +276,9 @@ def earlier_words(live: LiveSession) -> dict[int, tuple[domain.EarlierWords, ...
     return {member_id: tuple(words) for member_id, words in found.items()}
 
 
-def _record(live: LiveSession, events: list[domain.Event]) -> None:
-    for event in events:
-        db.session.add(
-            SessionEvent(session_id=live.id, actor=event.actor, type=event.type, data=event.data)
-        )
+def _record(session_id: str, events: list[domain.Event]) -> None:
+    if events:
+        db.session.connection().execute(RECORD, [_event_row(session_id, e) for e in events])
 
 
 def issue_token(session_id: str, participant_id: str) -> str:
@@ -249,18 +319,38 @@ def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
     return live, row.participant_id
 
 
+def token_holder(token: str) -> tuple[str, str] | None:
+    """The session id and participant a rejoin token belongs to, without loading the session
+    (a phone's connect reads the session's facts and state through its snapshot)."""
+    if not token or len(token) > 200:
+        return None
+    row = db.session.execute(
+        select(ParticipantToken.session_id, ParticipantToken.participant_id).where(
+            ParticipantToken.token_hash == token_hash(token)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def display_session_id(token: str) -> str | None:
+    """The session a room display's link opens, without loading the session."""
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(select(LiveSession.id).where(LiveSession.display_token == token))
+
+
 def session_for_display(token: str) -> LiveSession | None:
     if not token or len(token) > 200:
         return None
     return db.session.scalar(select(LiveSession).where(LiveSession.display_token == token))
 
 
-def session_info(live: LiveSession, base_url: str) -> SessionInfo:
-    code = format_join_code(live.join_code) if live.join_code else None
+def session_info(session: LiveSession | SessionFacts, base_url: str) -> SessionInfo:
+    code = format_join_code(session.join_code) if session.join_code else None
     return SessionInfo(
         join_code=code,
-        join_url=f"{base_url}/join/{live.join_code}" if live.join_code else None,
-        family_name=live.family.name if live.family else "",
+        join_url=f"{base_url}/join/{session.join_code}" if session.join_code else None,
+        family_name=session.family_name,
     )
 
 
@@ -292,6 +382,7 @@ def delete_session(
     db.session.delete(live)
     audit(therapist_id, "deleted", session_id, reason)
     db.session.commit()
+    snapshots.forget(session_id)
     if scrub:
         forget_deleted_bytes()
 

@@ -127,6 +127,10 @@ class LiveSession(db.Model):
     def is_open(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def family_name(self) -> str:
+        return self.family.name if self.family else ""
+
 
 class SessionEvent(db.Model):
     """The session record: what happened, in order. Drafts and presence are never recorded."""

@@ -8,13 +8,13 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from facilitator.extensions import db, socketio
 from facilitator.store import accounts
-from facilitator.store.models import LoginSession, Therapist, utcnow
+from facilitator.store.models import Therapist, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,23 @@ def now() -> datetime:
     return clock() if clock else utcnow()
 
 
-def _expired(login: LoginSession, at: datetime) -> bool:
+def _expired(times: accounts.SignInTimes, at: datetime) -> bool:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     lifetime = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
-    return at - login.last_seen_at > idle or at - login.created_at > lifetime
+    return at - times.last_seen_at > idle or at - times.created_at > lifetime
+
+
+def _still_valid(times: accounts.SignInTimes) -> bool:
+    """Revoke a browser session past its limits; count this use of a valid one as activity."""
+    at = now()
+    if _expired(times, at):
+        revoke([times.id])
+        db.session.commit()
+        return False
+    if at - times.last_seen_at >= TOUCH_EVERY:
+        accounts.touch_login_session(times.id, at)
+        db.session.commit()
+    return True
 
 
 def begin(therapist: Therapist) -> None:
@@ -48,16 +61,8 @@ def begin(therapist: Therapist) -> None:
 def therapist_for(token: str) -> Therapist | None:
     """Flask-Login's user loader: the therapist of a live, unexpired browser session."""
     login = accounts.find_login_session(token)
-    if login is None:
+    if login is None or not _still_valid(accounts.SignInTimes.of(login)):
         return None
-    at = now()
-    if _expired(login, at):
-        revoke([login.id])
-        db.session.commit()
-        return None
-    if at - login.last_seen_at >= TOUCH_EVERY:
-        login.last_seen_at = at
-        db.session.commit()
     therapist = login.therapist
     therapist.login_token, therapist.login_session_id = token, login.id
     return therapist
@@ -97,19 +102,20 @@ def sign_out_everywhere(therapist: Therapist) -> None:
     revoke(accounts.other_login_session_ids(therapist.id, keep=None))
 
 
-def attach_socket(sid: str) -> None:
+def attach_socket(sid: str, login_session_id: int) -> None:
     """Call when a signed-in therapist's socket connects: signing out will then close it.
 
     Its sid is kept with the browser session in the database, not only in this process, so a
     sign-out handled by another server process closes it too."""
-    if current_user.is_authenticated and current_user.login_session_id is not None:
-        accounts.record_socket(current_user.login_session_id, sid)
+    accounts.record_socket(login_session_id, sid)
 
 
-def still_signed_in() -> bool:
-    """For each event of a therapist's socket: the browser session is still valid (this also
-    counts the event as activity against the idle limit)."""
-    return bool(current_user.is_authenticated)
+def signed_in() -> accounts.SignInTimes | None:
+    """This browser's sign-in while it is valid, for a therapist's socket: at its connect and
+    at each of its events (which count as activity against the idle limit). It reads the
+    sign-in alone, not the therapist: this runs for every event of the console."""
+    times = accounts.sign_in_times(session.get("_user_id"))
+    return times if times is not None and _still_valid(times) else None
 
 
 def purge_stale() -> int:
