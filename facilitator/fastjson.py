@@ -8,19 +8,49 @@ from typing import Any
 
 import orjson
 
+
+class RawJSON(str):
+    """JSON text already written, put as it is into the document around it: a view is written
+    once, compared with the last one sent as text, and sent without being written again."""
+
+    __slots__ = ()
+
+
+def _written(value: Any) -> Any:
+    """What orjson hands over (OPT_PASSTHROUGH_SUBCLASS): written text, and subclasses of the
+    plain types, written as those types."""
+    if isinstance(value, RawJSON):
+        return orjson.Fragment(str(value))
+    for plain in (str, int, float, dict, list, tuple):
+        if isinstance(value, plain):
+            return plain(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 # Keys that are not strings (none are expected) become strings, as the standard library does.
-_OPTIONS = orjson.OPT_NON_STR_KEYS
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def dumps(value: Any, **_: Any) -> str:
     """Compact JSON text. Keyword arguments of json.dumps are accepted and ignored: the output
     is always compact, which is what every caller here asks for."""
     try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
+        return orjson.dumps(value, default=_written, option=_OPTIONS).decode()
     except (orjson.JSONEncodeError, TypeError):
         # orjson refuses lone surrogates, which text saved before input was checked may hold,
         # and integers beyond 64 bits: the standard library writes both.
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(_parsed(value), separators=(",", ":"))
+
+
+def _parsed(value: Any) -> Any:
+    """The value with written text read back, for the standard library (rarely needed)."""
+    if isinstance(value, RawJSON):
+        return json.loads(value)
+    if isinstance(value, dict):
+        return {key: _parsed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_parsed(item) for item in value]
+    return value
 
 
 def loads(text: str | bytes) -> Any:

@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from facilitator import fastjson
 from facilitator.domain.session import Actor
 from facilitator.domain.views import SessionInfo, Viewer, all_viewers, view_for
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import socketio
+from facilitator.fastjson import RawJSON
 from facilitator.store import live as store
 from facilitator.store.snapshots import SessionFacts, Snapshot
 
@@ -43,16 +45,21 @@ class Lenses:
             return viewer
         return Viewer(viewer.kind, language=self.language)
 
-    def view(self, snapshot: Snapshot, viewer: Viewer) -> dict[str, Any] | None:
-        """This viewer's view of the snapshot's state, built once per state and viewer."""
+    def view(self, snapshot: Snapshot, viewer: Viewer) -> RawJSON | None:
+        """This viewer's view of the snapshot's state, written as JSON once per state and
+        viewer: the next change compares its text, and every send reuses it."""
         seen_as = self.viewer(viewer)
         key = (seen_as, self.info)
         if key not in snapshot.views:
-            snapshot.views[key] = view_for(snapshot.state, seen_as, self.vocabulary, self.info)
-        return snapshot.views[key]
+            view = view_for(snapshot.state, seen_as, self.vocabulary, self.info)
+            # Kept as plain text, which the garbage collector never scans: kept as dicts, the
+            # views of every open session were most of what its full collections walked.
+            snapshot.views[key] = None if view is None else fastjson.dumps(view)
+        written = snapshot.views[key]
+        return None if written is None else RawJSON(written)
 
 
-def current_view(snapshot: Snapshot, viewer: Viewer) -> dict[str, Any] | None:
+def current_view(snapshot: Snapshot, viewer: Viewer) -> RawJSON | None:
     return Lenses(snapshot.facts).view(snapshot, viewer)
 
 

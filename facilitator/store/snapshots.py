@@ -52,10 +52,10 @@ class Snapshot:
 
     facts: SessionFacts
     state: domain.SessionState
-    # Views of this very state, by (viewer, session info): the next change compares with
-    # them instead of building every screen's old view again. States are never changed in
-    # place (domain.handle returns a new one), so these stay true.
-    views: dict[Any, dict[str, Any] | None] = field(default_factory=dict)
+    # Views of this very state as JSON text, by (viewer, session info): the next change
+    # compares with them instead of building every screen's old view again. States are never
+    # changed in place (domain.handle returns a new one), so these stay true.
+    views: dict[Any, str | None] = field(default_factory=dict)
     used_at: float = field(default_factory=time.monotonic)
 
 
