@@ -42,6 +42,7 @@ def main() -> None:
         with app.app_context():
             store.reset_presence()
     socketio.start_background_task(purge_forever, app)
+    capacity.tune_garbage_collection()
 
     print("\nFamily session facilitator is running.", flush=True)
     print(f"  On this computer:  http://127.0.0.1:{args.port}/", flush=True)

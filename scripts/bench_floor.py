@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from facilitator import async_mode  # noqa: E402
+from facilitator import async_mode, capacity  # noqa: E402
 
 MODE = async_mode.chosen_mode()
 async_mode.patch_standard_library(MODE)
@@ -66,6 +66,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = {"LISTEN_BACKLOG": 4096, "MAX_CONNECTIONS": 20000, "SOCKET_TIMEOUT_SECONDS": 30}
     print(f"floor relay on {args.port} ({MODE})", flush=True)
+    # The same process settings as the real server, so the floor differs from it only by the
+    # app's own work.
+    capacity.tune_garbage_collection()
     async_mode.serve(app, MODE, args.host, args.port, settings)
 
 

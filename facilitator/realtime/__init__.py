@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import NoReturn
+
+from flask import Flask, abort
 
 from facilitator.extensions import socketio
 from facilitator.realtime.packets import TextPacket
 
 # The largest Socket.IO message or polling request body a client may send.
 MAX_MESSAGE_BYTES = 64 * 1024
+SOCKET_PATH = "socket.io"
 
 
 def init_realtime(app: Flask) -> None:
@@ -33,4 +36,23 @@ def init_realtime(app: Flask) -> None:
     guard.install(app, socketio.server)
 
     # Outside Socket.IO's own middleware: bodies are checked before engineio sees them.
-    app.wsgi_app = RequestLimits(app.wsgi_app, "socket.io", MAX_MESSAGE_BYTES)
+    app.wsgi_app = RequestLimits(app.wsgi_app, SOCKET_PATH, MAX_MESSAGE_BYTES)
+
+    # Every socket event runs in a request context made from the socket's opening request,
+    # whose address Flask matches against its routes. Unmatched, it keeps a NotFound with its
+    # traceback: a reference cycle of some sixty objects per event that only the garbage
+    # collector frees, and whose collections then stall every screen. This route gives that
+    # address a match (a WebSocket's opening request matches only a rule marked for them);
+    # engineio answers every request to it, so Flask never serves it.
+    for websocket in (False, True):
+        app.add_url_rule(
+            f"/{SOCKET_PATH}/",
+            endpoint=f"socket_io_{'websocket' if websocket else 'polling'}",
+            view_func=_served_by_engineio,
+            websocket=websocket,
+            strict_slashes=False,  # with or without its last slash, as clients ask
+        )
+
+
+def _served_by_engineio() -> NoReturn:
+    abort(404)
