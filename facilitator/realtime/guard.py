@@ -26,6 +26,8 @@ SUMMARY_EVERY_SECONDS = 60.0
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message"})
 # A client may retry signing in on one connection (a refused token, then the right one).
 MAX_CONNECT_ATTEMPTS = 3
+# How often connections past their time to sign in are looked for.
+LATE_CHECK_SECONDS = 1.0
 SLOW_DOWN = error(
     "slow_down", "That was a lot of messages at once. Please wait a moment and try again."
 )
@@ -112,6 +114,10 @@ class FrameGuard:
         self.sio = sio
         self.unauthenticated_seconds = unauthenticated_seconds
         self.connect_attempts: Counter[str] = Counter()
+        # When each new connection must have signed in, in the order they opened (so, of
+        # their deadlines): one task closes the late ones, instead of a task per connection.
+        self.sign_in_deadlines: dict[str, float] = {}
+        self.closing_late = False
         self.handle_message = sio.eio.handlers["message"]
         self.handle_connect = sio.eio.handlers["connect"]
         self.handle_disconnect = sio.eio.handlers["disconnect"]
@@ -121,11 +127,15 @@ class FrameGuard:
 
     def on_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         if self.unauthenticated_seconds > 0:
-            self.sio.start_background_task(self._close_if_not_signed_in, eio_sid)
+            self.sign_in_deadlines[eio_sid] = time.monotonic() + self.unauthenticated_seconds
+            if not self.closing_late:
+                self.closing_late = True
+                self.sio.start_background_task(self._close_late_connections)
         return self.handle_connect(eio_sid, environ)
 
     def on_disconnect(self, eio_sid: str, *reason: Any) -> Any:
         self.connect_attempts.pop(eio_sid, None)
+        self.sign_in_deadlines.pop(eio_sid, None)
         return self.handle_disconnect(eio_sid, *reason)
 
     def on_message(self, eio_sid: str, data: Any) -> Any:
@@ -167,8 +177,22 @@ class FrameGuard:
             return "too_many_connects"
         return None
 
+    def _close_late_connections(self) -> None:
+        """Runs while connections wait for their deadline; a new one starts it again."""
+        try:
+            while self.sign_in_deadlines:
+                self.sio.sleep(LATE_CHECK_SECONDS)
+                now = time.monotonic()
+                while self.sign_in_deadlines:
+                    eio_sid, deadline = next(iter(self.sign_in_deadlines.items()))
+                    if deadline > now:
+                        break  # the others opened later
+                    del self.sign_in_deadlines[eio_sid]
+                    self._close_if_not_signed_in(eio_sid)
+        finally:
+            self.closing_late = False
+
     def _close_if_not_signed_in(self, eio_sid: str) -> None:
-        self.sio.sleep(self.unauthenticated_seconds)
         socket = self.sio.eio.sockets.get(eio_sid)
         if socket is None or socket.closed:
             return

@@ -19,6 +19,7 @@ from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
 from facilitator.store import snapshots
+from facilitator.store.snapshots import Snapshot
 from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,10 @@ def _refuse(code: str, message: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(message, {"code": code})
 
 
-def authenticate(auth: Any) -> Identity:
-    """Who is connecting: a phone by its rejoin token, the display by its link, the therapist
-    by the signed-in browser session. Anything else is refused with a reason."""
+def authenticate(auth: Any) -> tuple[Identity, Snapshot]:
+    """Who is connecting, and the session as it is now: a phone by its rejoin token, the
+    display by its link, the therapist by the signed-in browser session. Anything else is
+    refused with a reason."""
     if not isinstance(auth, dict):
         raise _refuse("unauthenticated", "Please join the session first.")
     if isinstance(auth.get("token"), str):
@@ -81,19 +83,23 @@ def authenticate(auth: Any) -> Identity:
         raise _refuse("unknown_token", "This link is not part of an open session.")
     if not found.facts.is_open:
         raise _refuse("session_ended", "This session has ended.")
-    return identity
+    return identity, found
 
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
-    identity = authenticate(auth)
+    identity, session = authenticate(auth)
     _identities[request.sid] = identity
     if identity.login_session_id is not None:
         auth_sessions.attach_socket(request.sid, identity.login_session_id)
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
-        perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
-    _send_own_view(identity)
+        # Now present: the others' screens show it, and this phone's view is the one after.
+        connected = perform(identity.session_id, identity.actor, domain.Connect(), request.sid)
+        session = connected.after
+    view = current_view(session, identity.viewer)
+    if view is not None:
+        socketio.emit("view", view, to=request.sid)
 
 
 @socketio.on("disconnect")
@@ -115,13 +121,6 @@ def _signed_in_identity() -> Identity | None:
         disconnect()
         return None
     return identity
-
-
-def _send_own_view(identity: Identity) -> None:
-    found = snapshots.read(identity.session_id)
-    view = current_view(found, identity.viewer) if found else None
-    if view is not None:
-        socketio.emit("view", view, to=request.sid)
 
 
 @socketio.on("get_view")
