@@ -7,6 +7,7 @@ from typing import NoReturn
 from flask import Flask, abort
 
 from facilitator.extensions import socketio
+from facilitator.realtime.fanout import ViewsQueue
 from facilitator.realtime.packets import TextPacket
 
 # The largest Socket.IO message or polling request body a client may send.
@@ -19,10 +20,14 @@ def init_realtime(app: Flask) -> None:
     # server it creates (one per app, so every app built in one process has them all).
     from facilitator.realtime import handlers  # noqa: F401
 
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        message_queue=queue,
+        # With a queue, one that carries all of a change's views in one message (fanout.py).
+        client_manager=ViewsQueue(queue, channel="flask-socketio") if queue else None,
         # None: only this server's own origin may open a socket (no cross-site hijacking).
         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=MAX_MESSAGE_BYTES,

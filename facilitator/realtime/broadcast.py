@@ -12,6 +12,7 @@ from facilitator.domain.views import SessionInfo, Viewer, all_viewers, view_for
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import socketio
 from facilitator.fastjson import RawJSON
+from facilitator.realtime.fanout import send_views
 from facilitator.store import live as store
 from facilitator.store.snapshots import SessionFacts, Snapshot
 
@@ -67,11 +68,13 @@ def send_changes(outcome: store.Outcome, skip_sid: str | None = None) -> None:
     """Each screen whose view changed gets its whole new view; the others get no frame at all,
     so a private signal (a break, "talk alone") cannot be noticed on any other screen."""
     lenses = Lenses(outcome.facts)
+    sends = []
     for viewer in all_viewers(outcome.state):
         after = lenses.view(outcome.after, viewer)
         if after is None or after == lenses.view(outcome.before_snapshot, viewer):
             continue
-        socketio.emit("view", after, to=room_for(lenses.session_id, viewer), skip_sid=skip_sid)
+        sends.append((room_for(lenses.session_id, viewer), after))
+    send_views(socketio.server, sends, skip_sid=skip_sid)
     for participant_id in outcome.shut_out():
         shut_out(lenses.session_id, participant_id)
 
