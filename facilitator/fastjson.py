@@ -28,7 +28,14 @@ def _written(value: Any) -> Any:
 
 
 # Keys that are not strings (none are expected) become strings, as the standard library does.
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+# Dataclasses and dates are refused, as the standard library refuses them: orjson would write a
+# domain object left in a view by mistake with every one of its fields.
+_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
 
 
 def dumps(value: Any, **_: Any) -> str:
@@ -36,7 +43,7 @@ def dumps(value: Any, **_: Any) -> str:
     is always compact, which is what every caller here asks for."""
     try:
         return orjson.dumps(value, default=_written, option=_OPTIONS).decode()
-    except (orjson.JSONEncodeError, TypeError):
+    except TypeError:  # orjson.JSONEncodeError is one
         # orjson refuses lone surrogates, which text saved before input was checked may hold,
         # and integers beyond 64 bits: the standard library writes both.
         return json.dumps(_parsed(value), separators=(",", ":"))

@@ -14,8 +14,10 @@ from facilitator import capacity, create_app  # noqa: E402
 from facilitator.extensions import socketio  # noqa: E402
 from facilitator.network import reachable_from_phones  # noqa: E402
 from facilitator.store import live as store  # noqa: E402
+from facilitator.store import snapshots  # noqa: E402
 
 PURGE_EVERY_SECONDS = 6 * 60 * 60
+FORGET_IDLE_EVERY_SECONDS = 60
 
 
 def purge_forever(app) -> None:
@@ -26,6 +28,15 @@ def purge_forever(app) -> None:
             if deleted:
                 app.logger.info("deleted %d sessions past the retention limit", deleted)
         socketio.sleep(PURGE_EVERY_SECONDS)
+
+
+def forget_idle_sessions_forever(app) -> None:
+    """The decoded copies of sessions nobody touched for a while leave memory, even when the
+    server has nothing else to do (store/snapshots.py)."""
+    while True:
+        socketio.sleep(FORGET_IDLE_EVERY_SECONDS)
+        with app.app_context():
+            snapshots.forget_idle()
 
 
 def main() -> None:
@@ -42,6 +53,7 @@ def main() -> None:
         with app.app_context():
             store.reset_presence()
     socketio.start_background_task(purge_forever, app)
+    socketio.start_background_task(forget_idle_sessions_forever, app)
     capacity.tune_garbage_collection()
 
     print("\nFamily session facilitator is running.", flush=True)

@@ -105,10 +105,13 @@ def test_only_open_sessions_are_kept_and_a_deleted_one_leaves_no_copy(app, live,
     assert live not in kept  # an ended session's answers do not stay in memory
 
     another = store.open_session(therapist, two_step_exercise()).id
-    store.apply(another, domain.THERAPIST, domain.OpenStep(None, None))
+    read_before = store.apply(another, domain.THERAPIST, domain.OpenStep(None, None)).after
     assert another in kept
     store.delete_session(store.get_session(another), therapist.id, "asked by the family")
     assert another not in kept and snapshots.read(another) is None
+    # A read that began before the deletion and ends after it does not keep the session again.
+    snapshots.cache().put(read_before)
+    assert another not in kept
 
 
 def test_a_renamed_family_and_a_new_language_show_without_a_change_to_the_session(

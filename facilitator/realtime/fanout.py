@@ -19,6 +19,9 @@ VIEW_EVENT = "view"
 # The name the queue's message of several views travels under. It is never sent to a client:
 # each process unpacks it into one "view" emit per screen.
 VIEWS_EVENT = "facilitator:views"
+# The room that message names, which no socket ever joins: a process that does not know the
+# message (an older one, during an upgrade) then sends it to nobody, not to every socket.
+NOBODY = "facilitator:nobody"
 
 
 def send_views(server: Any, sends: list[tuple[str, RawJSON]], skip_sid: str | None = None) -> None:
@@ -42,7 +45,7 @@ class ViewsQueue(socketio.RedisManager):
             "data": [[[room, str(view)] for room, view in sends]],
             "binary": False,
             "namespace": "/",
-            "room": None,
+            "room": NOBODY,
             "skip_sid": skip_sid,
             "callback": None,
             "host_id": self.host_id,

@@ -188,7 +188,10 @@ class FrameGuard:
                     if deadline > now:
                         break  # the others opened later
                     del self.sign_in_deadlines[eio_sid]
-                    self._close_if_not_signed_in(eio_sid)
+                    try:
+                        self._close_if_not_signed_in(eio_sid)
+                    except Exception:  # one socket's failure must not leave the others open
+                        log.warning("could not close socket %s", eio_sid, exc_info=True)
         finally:
             self.closing_late = False
 

@@ -19,7 +19,6 @@ from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
 from facilitator.store import snapshots
-from facilitator.store.snapshots import Snapshot
 from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,9 @@ def _refuse(code: str, message: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(message, {"code": code})
 
 
-def authenticate(auth: Any) -> tuple[Identity, Snapshot]:
-    """Who is connecting, and the session as it is now: a phone by its rejoin token, the
-    display by its link, the therapist by the signed-in browser session. Anything else is
-    refused with a reason."""
+def authenticate(auth: Any) -> Identity:
+    """Who is connecting: a phone by its rejoin token, the display by its link, the therapist
+    by the signed-in browser session. Anything else is refused with a reason."""
     if not isinstance(auth, dict):
         raise _refuse("unauthenticated", "Please join the session first.")
     if isinstance(auth.get("token"), str):
@@ -83,21 +81,22 @@ def authenticate(auth: Any) -> tuple[Identity, Snapshot]:
         raise _refuse("unknown_token", "This link is not part of an open session.")
     if not found.facts.is_open:
         raise _refuse("session_ended", "This session has ended.")
-    return identity, found
+    return identity
 
 
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
-    identity, session = authenticate(auth)
+    identity = authenticate(auth)
     _identities[request.sid] = identity
     if identity.login_session_id is not None:
         auth_sessions.attach_socket(request.sid, identity.login_session_id)
     join_room(room_for(identity.session_id, identity.viewer))
     if identity.viewer.kind == "participant":
-        # Now present: the others' screens show it, and this phone's view is the one after.
-        connected = perform(identity.session_id, identity.actor, domain.Connect(), request.sid)
-        session = connected.after
-    view = current_view(session, identity.viewer)
+        perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
+    # Read once this socket is in its room: a change made before then is in this view, and
+    # one made after is sent to the room.
+    now = snapshots.read(identity.session_id)
+    view = current_view(now, identity.viewer) if now else None
     if view is not None:
         socketio.emit("view", view, to=request.sid)
 

@@ -83,7 +83,7 @@ def touch_login_session(login_id: int, at: datetime) -> None:
         update(LoginSession)
         .where(LoginSession.id == login_id)
         .values(last_seen_at=at)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session="evaluate")
     )
 
 

@@ -179,9 +179,8 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
             db.session.rollback()
             raise
         after = _save(facts, state, events)
-        if after is None:
+        if after is None:  # another writer came first: the next read sees its version
             db.session.rollback()
-            snapshots.forget(session_id)
             continue
         outcome = Outcome(before, after, events)
         for participant_id in outcome.shut_out():
@@ -197,8 +196,11 @@ _sessions = LiveSession.__table__
 
 def _save_statement(*, ends: bool) -> Any:
     # The write succeeds only if the row is still at the version the command was applied to.
-    values = {"state": bindparam("state"), "version": bindparam("new_version")}
-    values["updated_at"] = bindparam("now")
+    values = {
+        "state": bindparam("state"),
+        "version": bindparam("new_version"),
+        "updated_at": bindparam("now"),
+    }
     if ends:
         values |= {"ended_at": bindparam("now"), "join_code": None}
     return (
@@ -246,7 +248,6 @@ def _save(
 def _event_row(session_id: str, event: domain.Event) -> dict[str, Any]:
     return {
         "session_id": session_id,
-        "at": utcnow(),
         "actor": event.actor,
         "type": event.type,
         "data": event.data,

@@ -111,8 +111,11 @@ class SnapshotCache:
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.kept: OrderedDict[str, Snapshot] = OrderedDict()
+        # Sessions deleted here: a read that began before the deletion must not keep them again.
+        self.deleted: OrderedDict[str, None] = OrderedDict()
 
     def get(self, session_id: str) -> Snapshot | None:
+        self.forget_idle()
         found = self.kept.get(session_id)
         if found is not None:
             found.used_at = time.monotonic()
@@ -120,17 +123,24 @@ class SnapshotCache:
         return found
 
     def put(self, snapshot: Snapshot) -> None:
-        if not snapshot.facts.is_open:
+        if not snapshot.facts.is_open or snapshot.facts.id in self.deleted:
             self.drop(snapshot.facts.id)
             return
         self.kept[snapshot.facts.id] = snapshot
         self.kept.move_to_end(snapshot.facts.id)
-        self._forget_old()
+        self.forget_idle()
 
     def drop(self, session_id: str) -> None:
         self.kept.pop(session_id, None)
 
-    def _forget_old(self) -> None:
+    def delete(self, session_id: str) -> None:
+        self.drop(session_id)
+        self.deleted[session_id] = None
+        while len(self.deleted) > self.max_sessions:
+            self.deleted.popitem(last=False)
+
+    def forget_idle(self) -> None:
+        """Drop the sessions nobody touched for a while, and the least used beyond the most."""
         idle_since = time.monotonic() - self.idle_seconds
         while self.kept:
             oldest = next(iter(self.kept.values()))
@@ -178,5 +188,10 @@ def written(snapshot: Snapshot) -> None:
 
 
 def forget(session_id: str) -> None:
-    """The session was deleted, or a write failed: nothing of it stays in this process."""
-    cache().drop(session_id)
+    """The session was deleted: nothing of it stays in this process."""
+    cache().delete(session_id)
+
+
+def forget_idle() -> None:
+    """For a timer: a process with nothing to do still lets go of what nobody touched."""
+    cache().forget_idle()
