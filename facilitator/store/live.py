@@ -309,15 +309,12 @@ def new_participant_id() -> str:
 
 def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
     """The open session and participant a rejoin token belongs to."""
-    if not token or len(token) > 200:
+    holder = token_holder(token)
+    if holder is None:
         return None
-    row = db.session.get(ParticipantToken, token_hash(token))
-    if row is None:
-        return None
-    live = db.session.get(LiveSession, row.session_id)
-    if live is None:
-        return None
-    return live, row.participant_id
+    session_id, participant_id = holder
+    live = db.session.get(LiveSession, session_id)
+    return None if live is None else (live, participant_id)
 
 
 def token_holder(token: str) -> tuple[str, str] | None:

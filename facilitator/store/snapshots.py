@@ -155,13 +155,15 @@ def cache() -> SnapshotCache:
 
 def read(session_id: str) -> Snapshot | None:
     """The session as it is now in the database; its state decoded only when it changed."""
+    kept = cache().get(session_id)
+    if kept is None:  # nothing to compare the version with: one query for the whole row
+        return load(session_id)
     row = db.session.connection().execute(FACTS, {"session_id": session_id}).one_or_none()
     if row is None:
         cache().drop(session_id)
         return None
     facts = _facts(row)
-    kept = cache().get(session_id)
-    if kept is not None and kept.facts.version == facts.version:
+    if kept.facts.version == facts.version:
         if kept.facts != facts:  # renamed family, another language: same state, fresh facts
             kept = Snapshot(facts, kept.state, kept.views)
             cache().put(kept)
