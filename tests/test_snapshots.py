@@ -61,18 +61,18 @@ def test_a_write_that_loses_the_race_to_another_process_is_applied_again_not_los
     app, live, other_process, monkeypatch
 ):
     store.apply(live, domain.THERAPIST, domain.OpenStep(None, None))
-    read = snapshots.read
+    kept = snapshots.kept
     raced = []
 
-    def read_then_let_the_other_process_write(session_id):
-        found = read(session_id)
-        if not raced:  # between this read and this write, the other process pauses the room
+    def copy_then_let_the_other_process_write(session_id):
+        found = kept(session_id)
+        if not raced:  # between taking this copy and writing, the other process pauses the room
             raced.append("paused elsewhere")
             in_other(other_process, live, domain.Pause())
         return found
 
-    monkeypatch.setattr(snapshots, "read", read_then_let_the_other_process_write)
-    # Applied to the state read first (not paused), the note is written on top of the pause.
+    monkeypatch.setattr(snapshots, "kept", copy_then_let_the_other_process_write)
+    # Applied to the copy (not paused), the note would be written on top of the pause.
     outcome = store.apply(live, domain.THERAPIST, domain.AddNote("Sam looked tired"))
 
     assert raced and outcome.before.paused is True
@@ -94,6 +94,19 @@ def test_a_command_refused_against_the_newest_state_is_refused_even_if_a_copy_al
         store.apply(live, domain.THERAPIST, domain.Pause())
 
     assert refused.value.code == "session_ended"
+
+
+def test_a_command_the_copy_refuses_is_applied_when_the_newest_state_allows_it(
+    app, live, other_process
+):
+    store.apply(live, domain.THERAPIST, domain.OpenStep(None, None))
+    in_other(other_process, live, domain.Pause())
+    assert snapshots.kept(live).state.paused is False  # this process's copy is behind
+
+    resumed = store.apply(live, domain.THERAPIST, domain.Resume())
+
+    assert resumed.before.paused is True and resumed.state.paused is False
+    assert recorded(live)[-2:] == ["paused", "resumed"]
 
 
 def test_only_open_sessions_are_kept_and_a_deleted_one_leaves_no_copy(app, live, therapist):
@@ -126,6 +139,28 @@ def test_a_renamed_family_and_a_new_language_show_without_a_change_to_the_sessio
 
     assert (after.facts.family_name, after.facts.therapist_language) == ("Lopez", "es")
     assert after.state is before.state  # the same version: its state was not read again
+
+
+def test_a_change_after_a_rename_carries_the_new_name_to_the_console(app, live, therapist):
+    before = store.apply(live, domain.THERAPIST, domain.OpenStep(None, None))
+    db.session.get(Family, before.facts.family_id).name = "Lopez"
+    db.session.get(Therapist, therapist.id).language = "es"
+    store.facts_changed(family_id=before.facts.family_id)  # as the rename page does
+    db.session.commit()
+
+    paused = store.apply(live, domain.THERAPIST, domain.Pause())
+
+    assert (paused.facts.family_name, paused.facts.therapist_language) == ("Lopez", "es")
+    assert paused.before.paused is False and recorded(live)[-1] == "paused"
+
+
+def test_a_new_language_reaches_the_next_change_of_every_open_session(app, live, therapist):
+    store.apply(live, domain.THERAPIST, domain.OpenStep(None, None))
+    db.session.get(Therapist, therapist.id).language = "es"
+    store.facts_changed(therapist_id=therapist.id)  # as the account page does
+    db.session.commit()
+
+    assert store.apply(live, domain.THERAPIST, domain.Pause()).facts.therapist_language == "es"
 
 
 def test_the_least_recently_used_and_the_long_idle_are_forgotten():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Flask, abort
+from flask import Flask, Request, abort
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 from facilitator.extensions import socketio
 from facilitator.realtime.fanout import ViewsQueue
@@ -35,6 +36,7 @@ def init_realtime(app: Flask) -> None:
         ping_timeout=10,
         serializer=TextPacket,
     )
+    app.session_interface = SocketOpensSessionOnce()
     from facilitator.realtime import guard
     from facilitator.request_limits import RequestLimits
 
@@ -57,6 +59,23 @@ def init_realtime(app: Flask) -> None:
             websocket=websocket,
             strict_slashes=False,  # with or without its last slash, as clients ask
         )
+
+
+class SocketOpensSessionOnce(SecureCookieSessionInterface):
+    """The signed session cookie, verified and decoded once per request environment.
+
+    Every event of a socket runs in a request context made from the socket's opening request,
+    and Flask opens the session at each of them: verifying the cookie's signature again for
+    every event of a therapist's console (Flask-SocketIO then swaps in the session it keeps per
+    socket anyway). An HTTP request has an environment of its own, so it is unaffected."""
+
+    ENVIRON_KEY = "facilitator.opened_session"
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        environ = request.environ
+        if self.ENVIRON_KEY not in environ:
+            environ[self.ENVIRON_KEY] = super().open_session(app, request)
+        return environ[self.ENVIRON_KEY]
 
 
 def _served_by_engineio() -> NoReturn:

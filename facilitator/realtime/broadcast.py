@@ -23,12 +23,20 @@ def room_for(session_id: str, viewer: Viewer) -> str:
     return f"session:{session_id}:{viewer.kind}"
 
 
+BASE_URL_KEY = "facilitator.base_url"
+
+
 def base_url() -> str:
     """Where phones reach this server: PUBLIC_URL, else the address this request came to."""
     configured = current_app.config["PUBLIC_URL"]
     if configured or not has_request_context():
         return configured
-    return request.host_url.rstrip("/")
+    # Kept with the request's environment: a socket's events all share its opening request's,
+    # so its address is worked out once per socket, not at every change.
+    environ = request.environ
+    if BASE_URL_KEY not in environ:
+        environ[BASE_URL_KEY] = request.host_url.rstrip("/")
+    return environ[BASE_URL_KEY]
 
 
 class Lenses:

@@ -91,11 +91,15 @@ def on_connect(auth: Any = None) -> None:
     if identity.login_session_id is not None:
         auth_sessions.attach_socket(request.sid, identity.login_session_id)
     join_room(room_for(identity.session_id, identity.viewer))
-    if identity.viewer.kind == "participant":
-        perform(identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid)
     # Read once this socket is in its room: a change made before then is in this view, and
-    # one made after is sent to the room.
-    now = snapshots.read(identity.session_id)
+    # one made after is sent to the room. A phone's own arrival is such a read: its write
+    # succeeded only on the newest version of the session.
+    if identity.viewer.kind == "participant":
+        now = perform(
+            identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid
+        ).after
+    else:
+        now = snapshots.read(identity.session_id)
     view = current_view(now, identity.viewer) if now else None
     if view is not None:
         socketio.emit("view", view, to=request.sid)

@@ -158,18 +158,19 @@ def now_iso() -> str:
 def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
     """Run one command: validate in the domain, persist state and record in one transaction.
 
-    A refused command raises DomainError and nothing is saved. The state is read from this
-    process's snapshot when the row's version shows it is current; the write succeeds only if
-    the version is still the one read, else (another writer came first) it is tried again.
+    A refused command raises DomainError and nothing is saved. The command is applied to this
+    process's copy of the session without reading the row first: the write succeeds only if
+    the row is still at the copy's version. When another writer came first (another process,
+    or a change to the family's name), the row is read again and the command applied to it.
     """
     ctx = domain.Context(default_vocabulary(), now_iso())
-    for attempt in range(MAX_WRITE_ATTEMPTS):
-        if attempt:
-            # Writers that collided wait a little, each a different time, and try again.
-            time.sleep(random.uniform(0, 0.01 * attempt))
-        before = snapshots.read(session_id)
+    before, checked = snapshots.kept(session_id), False
+    collisions = 0
+    while collisions < MAX_WRITE_ATTEMPTS:
         if before is None:
-            raise DomainError("unknown_session", "This session no longer exists.")
+            before, checked = snapshots.read(session_id), True
+            if before is None:
+                raise DomainError("unknown_session", "This session no longer exists.")
         facts = before.facts
         if isinstance(command, domain.Admit | domain.AdmitAll) and not facts.rehearsal:
             ctx = replace(ctx, earlier_words=earlier_words(facts))
@@ -177,10 +178,17 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
             state, events = domain.handle(before.state, actor, command, ctx)
         except DomainError:
             db.session.rollback()
-            raise
+            if checked:
+                raise
+            before = None  # refused by a copy that may be behind: ask the row, then decide
+            continue
         after = _save(facts, state, events)
-        if after is None:  # another writer came first: the next read sees its version
+        if after is None:  # another writer came first: read its version and apply again
             db.session.rollback()
+            snapshots.drop(session_id)
+            before, collisions = None, collisions + 1
+            # Writers that collided wait a little, each a different time.
+            time.sleep(random.uniform(0, 0.01 * collisions))
             continue
         outcome = Outcome(before, after, events)
         for participant_id in outcome.shut_out():
@@ -189,6 +197,22 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
         snapshots.written(after)
         return outcome
     raise DomainError("busy", "Many things happened at once. Please try again.")
+
+
+def facts_changed(*, family_id: int | None = None, therapist_id: int | None = None) -> None:
+    """A family's name or a therapist's language changed: their open sessions' versions move,
+    so every process's next change to them reads the new facts (the caller commits)."""
+    if family_id is not None:
+        chosen = _sessions.c.family_id == family_id
+    elif therapist_id is not None:
+        chosen = _sessions.c.therapist_id == therapist_id
+    else:
+        return
+    db.session.execute(
+        update(_sessions)
+        .where(chosen, _sessions.c.ended_at.is_(None))
+        .values(version=_sessions.c.version + 1)
+    )
 
 
 _sessions = LiveSession.__table__

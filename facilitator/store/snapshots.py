@@ -153,6 +153,16 @@ def cache() -> SnapshotCache:
     return current_app.extensions.setdefault("live_snapshots", SnapshotCache())
 
 
+def kept(session_id: str) -> Snapshot | None:
+    """This process's copy, unchecked: for a write, which the row's version then guards."""
+    return cache().get(session_id)
+
+
+def drop(session_id: str) -> None:
+    """This process's copy is behind the row: the next read loads the row again."""
+    cache().drop(session_id)
+
+
 def read(session_id: str) -> Snapshot | None:
     """The session as it is now in the database; its state decoded only when it changed."""
     kept = cache().get(session_id)

@@ -293,6 +293,8 @@ def account() -> Response | str:
     form = AccountForm(obj=current_user)
     if form.validate_on_submit():
         current_user.language = form.language.data
+        # The console and room display of their open sessions speak the new language.
+        store.facts_changed(therapist_id=current_user.id)
         db.session.commit()
         response = redirect(url_for("auth.account"))
         # The language cookie would otherwise keep winning over the new setting.

@@ -197,6 +197,7 @@ def rename_family(family_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _family_page(family, rename_form=form), 400
     family.name = form.name.data
+    store.facts_changed(family_id=family.id)  # its open sessions' consoles show the new name
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("dashboard.family", family_id=family.id))
