@@ -100,6 +100,12 @@ class Config:
         # click, and being signed out mid-session would cut the console off from the family.
         # Clinics that want a shorter automatic sign-out set it lower.
         self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+        # A console's events read its sign-in from the database at most this often. Signing
+        # out closes its sockets at once; this bounds how long one whose close got lost (say,
+        # the message queue was down) keeps working.
+        self.SOCKET_SIGN_IN_RECHECK_SECONDS = float(
+            os.environ.get("SOCKET_SIGN_IN_RECHECK_SECONDS", "2")
+        )
         # However active, a browser signs in again after this long (a working day).
         self.SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
         # Keys that encrypt health data at rest, newest first; else instance/data_keys.

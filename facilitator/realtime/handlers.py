@@ -108,6 +108,7 @@ def on_connect(auth: Any = None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(*_: Any) -> None:
     guard.forget(request.sid)
+    auth_sessions.forget_socket(request.sid)
     identity = _identities.pop(request.sid, None)
     if identity is None or identity.viewer.kind != "participant":
         return
@@ -120,7 +121,11 @@ def on_disconnect(*_: Any) -> None:
 def _signed_in_identity() -> Identity | None:
     """Who this socket is; a therapist's socket only while their browser is still signed in."""
     identity = _identities.get(request.sid)
-    if identity and identity.viewer.kind == "therapist" and not auth_sessions.signed_in():
+    if (
+        identity
+        and identity.viewer.kind == "therapist"
+        and not auth_sessions.socket_signed_in(request.sid)
+    ):
         disconnect()
         return None
     return identity

@@ -77,6 +77,7 @@ def revoke(login_session_ids: list[int]) -> None:
 def close_socket(sid: str) -> None:
     # Through the message queue when there is one, so a socket held by another server process
     # is closed too.
+    forget_socket(sid)
     try:
         socketio.server.disconnect(sid, namespace="/")
     except Exception:  # a socket already gone is fine; nothing else may stop a sign-out
@@ -108,6 +109,33 @@ def attach_socket(sid: str, login_session_id: int) -> None:
     Its sid is kept with the browser session in the database, not only in this process, so a
     sign-out handled by another server process closes it too."""
     accounts.record_socket(login_session_id, sid)
+    _confirmed_at[sid] = now()
+
+
+# When each console socket's sign-in was last read from the database. Signing out closes the
+# browser's sockets at once, on every server process (revoke, through the message queue); an
+# event asks the database again only when its last answer is older than
+# SOCKET_SIGN_IN_RECHECK_SECONDS, for a close that got lost. Read at every event, it was the
+# largest single cost of a console's change.
+_confirmed_at: dict[str, datetime] = {}
+
+
+def socket_signed_in(sid: str) -> bool:
+    """Whether this console socket's browser is still signed in, for each of its events."""
+    at = now()
+    confirmed = _confirmed_at.get(sid)
+    recheck = timedelta(seconds=current_app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"])
+    if confirmed is not None and timedelta(0) <= at - confirmed < recheck:
+        return True
+    if signed_in() is None:
+        forget_socket(sid)
+        return False
+    _confirmed_at[sid] = at
+    return True
+
+
+def forget_socket(sid: str) -> None:
+    _confirmed_at.pop(sid, None)
 
 
 def signed_in() -> accounts.SignInTimes | None:
