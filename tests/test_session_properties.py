@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from facilitator.domain import session as domain
-from facilitator.domain.common import DomainError
+from facilitator.domain.common import DomainError, plain
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer, view_for
 from tests.factories import Room, requests_exercise, two_step_exercise
 
@@ -378,6 +379,9 @@ def play(room: Room, story: list) -> None:
             assert domain.state_to_dict(room.state) == before, refused
         domain.check_invariants(room.state, room.vocabulary)
         check_privacy(room, marks)
+    # The state is written with the domain's own `plain`, which must say what asdict says.
+    assert plain(room.state) == dataclasses.asdict(room.state)
+    assert domain.state_from_dict(domain.state_to_dict(room.state)) == room.state
     current = room.state.round
     event(f"turns reached: {min(len(current.turns), 2) if current else 0}")
     if current and any(t.follow_up and t.follow_up.revealed for t in current.turns):

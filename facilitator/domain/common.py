@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from typing import Any, Literal
 
 Role = Literal["parent", "adolescent", "other"]
 ROLES: tuple[Role, ...] = ("parent", "adolescent", "other")
@@ -32,3 +33,27 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.message!r})"
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """A record as plain data, as `dataclasses.asdict` makes it, without its cost.
+
+    asdict deep-copies every string and number it meets: writing a session's state that way
+    cost more than the rest of a change. These are immutable, so they are shared here; lists,
+    tuples and dicts are rebuilt, keeping their type, as asdict does."""
+    kind = type(value)
+    if kind in (str, int, bool, float) or value is None:
+        return value
+    if kind in (list, tuple):
+        return kind(plain(item) for item in value)
+    if kind is dict:
+        return {key: plain(item) for key, item in value.items()}
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(kind):
+            return value
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return {name: plain(getattr(value, name)) for name in names}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from facilitator.domain.common import LANGUAGES, ROLES, DomainError, Role
+from facilitator.domain.common import LANGUAGES, ROLES, DomainError, Role, plain
 from facilitator.domain.exercises import (
     RATING_MAX,
     RATING_MIN,
@@ -1537,7 +1537,7 @@ def _round_to_dict(r: Round) -> dict[str, Any]:
         "locked": r.locked,
         "answers": {pid: answer_to_dict(a) for pid, a in r.answers.items()},
         "drafts": {pid: answer_to_dict(a) for pid, a in r.drafts.items()},
-        "turns": [dataclasses.asdict(t) for t in r.turns],
+        "turns": [plain(t) for t in r.turns],
         "shared_ground": None if r.shared_ground is None else list(r.shared_ground),
     }
 
@@ -1554,12 +1554,12 @@ def state_to_dict(state: SessionState) -> dict[str, Any]:
         "paused": state.paused,
         "rehearsal": state.rehearsal,
         "joining_open": state.joining_open,
-        "members": [dataclasses.asdict(m) for m in state.members],
-        "waiting": [dataclasses.asdict(w) for w in state.waiting.values()],
-        "participants": [dataclasses.asdict(p) for p in state.participants.values()],
+        "members": [plain(m) for m in state.members],
+        "waiting": [plain(w) for w in state.waiting.values()],
+        "participants": [plain(p) for p in state.participants.values()],
         "rounds": [_round_to_dict(r) for r in state.rounds],
-        "notes": [dataclasses.asdict(n) for n in state.notes],
-        "summary": dataclasses.asdict(state.summary) if state.summary else None,
+        "notes": [plain(n) for n in state.notes],
+        "summary": plain(state.summary) if state.summary else None,
     }
 
 
