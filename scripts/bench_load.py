@@ -323,9 +323,15 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
             problems += result
 
     phases = await sweep_rates(whole, pids, plan["rates"], plan["duration"])
+    # Everyone leaves, one screen after another: what a disconnect costs the server with all
+    # the other sockets still on it.
+    cpu_before_leaving, left = cpu_seconds(pids), 0
     for screen in screens:
         if screen.sio.connected:
             await screen.sio.disconnect()
+            left += 1
+    await asyncio.sleep(1)  # the last disconnects are handled
+    cpu_leaving = cpu_seconds(pids) - cpu_before_leaving
     steady = sweep_summary(phases) if plan["sweep"] else steady_figures(phases[0])
     return {
         "sockets": len(screens),
@@ -334,6 +340,7 @@ async def generate(plan: dict[str, Any]) -> dict[str, Any]:
         "connect_seconds": round(connects["seconds"], 2),
         "cpu_ms_per_connect": round(cpu_connects * 1000 / max(connected, 1), 2),
         "rss_kb_per_socket": round((rss_after - rss_before) / max(connected, 1), 1),
+        "cpu_ms_per_disconnect": round(cpu_leaving * 1000 / max(left, 1), 2),
         "families_whole": len(whole),
         "protocol_problems": len(problems),
         "protocol_problem_examples": problems[:3],
@@ -548,6 +555,7 @@ def ours_over_floor(ours: dict[str, Any], floor: dict[str, Any]) -> dict[str, An
     like = floor_like_ours(ours, floor)
     ratios = {
         "cpu_per_connect": ratio(ours, floor, "cpu_ms_per_connect"),
+        "cpu_per_disconnect": ratio(ours, floor, "cpu_ms_per_disconnect"),
         "cpu_per_change": ratio(ours, like, "cpu_ms_per_change"),
         "fan_out_p99": ratio(ours, like, "fan_out", "p99_ms"),
     }

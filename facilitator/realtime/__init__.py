@@ -10,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from facilitator.extensions import socketio
 from facilitator.realtime.fanout import ViewsQueue
 from facilitator.realtime.packets import TextPacket
+from facilitator.realtime.rooms import Rooms
 
 # The largest Socket.IO message or polling request body a client may send.
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -28,7 +29,8 @@ def init_realtime(app: Flask) -> None:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=queue,
         # With a queue, one that carries all of a change's views in one message (fanout.py).
-        client_manager=ViewsQueue(queue, channel="flask-socketio") if queue else None,
+        # Either way, one that knows each socket's rooms (rooms.py).
+        client_manager=ViewsQueue(queue, channel="flask-socketio") if queue else Rooms(),
         # None: only this server's own origin may open a socket (no cross-site hijacking).
         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
         max_http_buffer_size=MAX_MESSAGE_BYTES,

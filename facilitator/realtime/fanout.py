@@ -14,6 +14,7 @@ from typing import Any
 import socketio
 
 from facilitator.fastjson import RawJSON
+from facilitator.realtime.rooms import RoomsBySocket
 
 VIEW_EVENT = "view"
 # The name the queue's message of several views travels under. It is never sent to a client:
@@ -35,7 +36,7 @@ def send_views(server: Any, sends: list[tuple[str, RawJSON]], skip_sid: str | No
         server.emit(VIEW_EVENT, view, to=room, skip_sid=skip_sid)
 
 
-class ViewsQueue(socketio.RedisManager):
+class ViewsQueue(RoomsBySocket, socketio.RedisManager):
     """python-socketio's Redis queue, with one message for all the views of one change."""
 
     def emit_views(self, sends: list[tuple[str, RawJSON]], skip_sid: str | None) -> None:
