@@ -341,16 +341,21 @@ def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
     return None if live is None else (live, participant_id)
 
 
+_tokens = ParticipantToken.__table__
+# Core statements, built once: every phone's and display's connect runs one.
+TOKEN_HOLDER = select(_tokens.c.session_id, _tokens.c.participant_id).where(
+    _tokens.c.token_hash == bindparam("token_hash")
+)
+DISPLAY_SESSION = select(_sessions.c.id).where(_sessions.c.display_token == bindparam("token"))
+
+
 def token_holder(token: str) -> tuple[str, str] | None:
     """The session id and participant a rejoin token belongs to, without loading the session
     (a phone's connect reads the session's facts and state through its snapshot)."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(
-        select(ParticipantToken.session_id, ParticipantToken.participant_id).where(
-            ParticipantToken.token_hash == token_hash(token)
-        )
-    ).one_or_none()
+    found = db.session.connection().execute(TOKEN_HOLDER, {"token_hash": token_hash(token)})
+    row = found.one_or_none()
     return None if row is None else (row[0], row[1])
 
 
@@ -358,7 +363,8 @@ def display_session_id(token: str) -> str | None:
     """The session a room display's link opens, without loading the session."""
     if not token or len(token) > 200:
         return None
-    return db.session.scalar(select(LiveSession.id).where(LiveSession.display_token == token))
+    found = db.session.connection().execute(DISPLAY_SESSION, {"token": token})
+    return found.scalar_one_or_none()
 
 
 def session_for_display(token: str) -> LiveSession | None:
