@@ -258,8 +258,8 @@ def _save(
     )
     if written.rowcount != 1:
         return None
-    if not facts.rehearsal:
-        _record(facts.id, events)
+    if not facts.rehearsal and events:
+        connection.execute(RECORD, [_event_row(facts.id, e) for e in events])
     new_facts = replace(
         facts,
         version=facts.version + 1,
