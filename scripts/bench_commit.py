@@ -4,8 +4,9 @@ An SQLite call runs in C without yielding to the other green threads, so while a
 written (the versioned UPDATE, its record, the commit and, now and then, a WAL checkpoint) no
 other screen is served. This applies N changes to K sessions through `store.apply`, the
 server's own path, on a real SQLite file with the server's settings (WAL, synchronous=NORMAL),
-and times the write of each (everything from the UPDATE to the end of the commit) against the
-read a change begins with, measured in the same run.
+and times the write of each (everything from the UPDATE to the end of the commit) against a
+read of the session's version and facts (what a connect or a `get_view` does; a change itself
+no longer reads before writing), measured in the same run.
 
     .venv/bin/python scripts/bench_commit.py [--sessions 250] [--changes 5000]
 
@@ -126,7 +127,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{args.changes} changes to {args.sessions} sessions on SQLite (WAL, synchronous=NORMAL)")
-    print(f"  read at the start of a change (baseline): {result['read_at_start_of_change']}")
+    print(f"  read of the version and facts (baseline): {result['read_at_start_of_change']}")
     print(f"  write and commit, the server held:        {result['write_and_commit']}")
     print(f"  writes over 10 ms: {result['writes_over_10_ms']}")
     print(f"written to {out.relative_to(ROOT)}")

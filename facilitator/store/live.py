@@ -130,7 +130,8 @@ def open_session(
             continue
         if not rehearsal:
             agenda_ids = [part.exercise.id for part in state.agenda]
-            _record(live.id, [domain.Event("session_opened", "therapist", {"agenda": agenda_ids})])
+            opened = domain.Event("session_opened", "therapist", {"agenda": agenda_ids})
+            _record(db.session.connection(), live.id, [opened])
         db.session.commit()
         return live
     raise RuntimeError("could not find a free join code")
@@ -199,6 +200,9 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
     raise DomainError("busy", "Many things happened at once. Please try again.")
 
 
+_sessions = LiveSession.__table__
+
+
 def facts_changed(*, family_id: int | None = None, therapist_id: int | None = None) -> None:
     """A family's name or a therapist's language changed: their open sessions' versions move,
     so every process's next change to them reads the new facts (the caller commits)."""
@@ -213,9 +217,6 @@ def facts_changed(*, family_id: int | None = None, therapist_id: int | None = No
         .where(chosen, _sessions.c.ended_at.is_(None))
         .values(version=_sessions.c.version + 1)
     )
-
-
-_sessions = LiveSession.__table__
 
 
 def _save_statement(*, ends: bool) -> Any:
@@ -258,8 +259,8 @@ def _save(
     )
     if written.rowcount != 1:
         return None
-    if not facts.rehearsal and events:
-        connection.execute(RECORD, [_event_row(facts.id, e) for e in events])
+    if not facts.rehearsal:
+        _record(connection, facts.id, events)
     new_facts = replace(
         facts,
         version=facts.version + 1,
@@ -301,9 +302,10 @@ def earlier_words(facts: SessionFacts) -> dict[int, tuple[domain.EarlierWords, .
     return {member_id: tuple(words) for member_id, words in found.items()}
 
 
-def _record(session_id: str, events: list[domain.Event]) -> None:
+def _record(connection: Any, session_id: str, events: list[domain.Event]) -> None:
+    """The events' rows, on the connection the change is written on."""
     if events:
-        db.session.connection().execute(RECORD, [_event_row(session_id, e) for e in events])
+        connection.execute(RECORD, [_event_row(session_id, e) for e in events])
 
 
 def issue_token(session_id: str, participant_id: str) -> str:
