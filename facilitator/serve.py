@@ -11,10 +11,11 @@ import argparse  # noqa: E402
 import logging  # noqa: E402
 
 from facilitator import capacity, create_app  # noqa: E402
-from facilitator.extensions import socketio  # noqa: E402
+from facilitator.extensions import db, socketio  # noqa: E402
 from facilitator.network import reachable_from_phones  # noqa: E402
 from facilitator.store import live as store  # noqa: E402
 from facilitator.store import snapshots  # noqa: E402
+from facilitator.web import auth_sessions  # noqa: E402
 
 PURGE_EVERY_SECONDS = 6 * 60 * 60
 FORGET_IDLE_EVERY_SECONDS = 60
@@ -39,6 +40,22 @@ def forget_idle_sessions_forever(app) -> None:
             snapshots.forget_idle()
 
 
+def check_console_sign_ins_forever(app) -> None:
+    """A console whose sign-in ended while its close got lost, or expired, is closed within
+    seconds even if it sends nothing (web/auth_sessions.py)."""
+    every = app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"]
+    while True:
+        socketio.sleep(every)
+        with app.app_context():
+            try:
+                if auth_sessions.consoles_due():
+                    auth_sessions.check_console_sign_ins()
+            except Exception:  # a database that is away for a moment: the next round tries again
+                app.logger.warning("could not check the consoles' sign-ins", exc_info=True)
+            finally:
+                db.session.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="0.0.0.0")
@@ -54,6 +71,7 @@ def main() -> None:
             store.reset_presence()
     socketio.start_background_task(purge_forever, app)
     socketio.start_background_task(forget_idle_sessions_forever, app)
+    socketio.start_background_task(check_console_sign_ins_forever, app)
     capacity.tune_garbage_collection()
 
     print("\nFamily session facilitator is running.", flush=True)

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
 
 from facilitator.extensions import db
 from facilitator.store import live as store
 from facilitator.store.models import AuditEntry, LoginSession, SignInThrottle, Therapist
+from facilitator.web import auth_sessions
 from tests.conftest import make_therapist, sign_in
 from tests.factories import two_step_exercise
-from tests.realtime_helpers import connect, connect_therapist
+from tests.realtime_helpers import connect, connect_therapist, join_participant, make_family
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "violet kettle under snow"
@@ -139,6 +141,71 @@ def test_a_socket_whose_close_got_lost_is_refused_within_seconds_of_the_sign_out
 
     assert refused["ok"] is False and refused["error"]["code"] == "unauthenticated"
     assert not console.client.is_connected()
+
+
+def test_a_console_whose_close_got_lost_is_closed_by_the_timer_though_it_sends_nothing(
+    app, therapist, clock
+):
+    """The server's timer runs check_console_sign_ins: a console that only listens stops
+    receiving views seconds after its browser session is gone."""
+    live = store.open_session(therapist, two_step_exercise(), make_family(therapist))
+    console = connect_therapist(app, signed_in_client(app), live)
+    sam = join_participant(app, live, "Sam", "adolescent")
+    console.open_step()
+    assert console.drain(), "the console received its views while signed in"
+    db.session.query(LoginSession).delete()  # revoked elsewhere, the socket not closed here
+    db.session.commit()
+    clock.advance(seconds=1)
+    assert not auth_sessions.consoles_due()  # read at its connect, a second ago
+    clock.advance(seconds=1)
+
+    assert auth_sessions.consoles_due()
+    auth_sessions.check_console_sign_ins()
+
+    assert not console.client.is_connected()
+    console.drain()
+    sam.do("save_draft", {"feelings": ["hurt"], "text": "SECRET-after-the-close"})
+    assert sam.drain(), "the phone still receives its views"
+    assert console.drain() == []
+
+
+def test_the_consoles_of_one_process_read_their_sign_ins_together(app, therapist, clock):
+    """One read of the database for all the consoles a process serves, every
+    SOCKET_SIGN_IN_RECHECK_SECONDS, and not one at each console's event: a sign-in gone from
+    the database closes its console at the next read, whichever console's event makes it."""
+    other = make_therapist("okafor@clinic.test", name="Dr. Okafor")
+    first = store.open_session(therapist, two_step_exercise())
+    second = store.open_session(other, two_step_exercise())
+    rivera = connect_therapist(app, signed_in_client(app), first)
+    okafor = connect_therapist(app, signed_in_client(app, "okafor@clinic.test"), second)
+    reads = sign_in_reads(app)
+    clock.advance(seconds=2)
+
+    assert rivera.send("get_view")["ok"] and okafor.send("get_view")["ok"]
+    assert rivera.send("get_view")["ok"] and okafor.send("get_view")["ok"]
+    assert len(reads) == 1
+    assert "okafor" not in reads[0]  # by the sign-ins' ids, not by who they belong to
+
+    db.session.query(LoginSession).filter_by(therapist_id=other.id).delete()
+    db.session.commit()
+    clock.advance(seconds=2)
+    assert rivera.send("get_view")["ok"] is True
+
+    assert len(reads) == 2
+    assert not okafor.client.is_connected()
+    assert rivera.client.is_connected()
+
+
+def sign_in_reads(app) -> list[str]:
+    """The statements that read browser sessions from now on."""
+    reads: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "login_sessions" in statement:
+            reads.append(statement)
+
+    sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
+    return reads
 
 
 def test_a_console_idle_past_the_limit_is_refused_and_closed_at_its_next_event(

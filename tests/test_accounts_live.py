@@ -9,6 +9,9 @@ import pytest
 import requests
 import socketio
 
+from facilitator import create_app
+from facilitator.extensions import db
+from facilitator.store.models import LoginSession
 from tests.conftest import need
 from tests.factories import two_step_exercise
 from tests.live_server import LiveServer
@@ -85,3 +88,28 @@ def test_sign_out_on_one_server_process_closes_the_console_held_by_another(
             console.close()
         first.stop()
         second.stop()
+
+
+def test_a_listening_console_whose_close_got_lost_is_closed_within_seconds(live_server):
+    """The server reads its consoles' sign-ins on a timer: a console that only listens, whose
+    browser session went from the database without its close reaching this process (the
+    message queue was down), is closed within seconds all the same."""
+    keys = live_server.open_session(two_step_exercise())
+    laptop = live_server.signed_in()
+    console = Client("console").connect(
+        live_server.url, {"session_id": keys["id"]}, therapist_cookie(laptop)
+    )
+    try:
+        console.wait_for(lambda view: "answers" in view)
+        app = create_app(live_server.app_config())
+        with app.app_context():
+            db.session.query(LoginSession).delete()  # as a sign-out elsewhere would
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        gone_at = time.monotonic()
+
+        assert wait_until(lambda: not console.sio.connected, timeout=8)
+        assert time.monotonic() - gone_at < 2 * 2 + 1  # SOCKET_SIGN_IN_RECHECK_SECONDS, twice
+    finally:
+        console.close()

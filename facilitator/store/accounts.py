@@ -64,10 +64,12 @@ class SignInTimes:
 
 
 _logins = LoginSession.__table__
-# A Core statement built once: every event of a therapist's console runs it.
-SIGN_IN_TIMES = select(
-    _logins.c.id, _logins.c.therapist_id, _logins.c.created_at, _logins.c.last_seen_at
-).where(_logins.c.token_hash == bindparam("token_hash"))
+_TIMES = (_logins.c.id, _logins.c.therapist_id, _logins.c.created_at, _logins.c.last_seen_at)
+# Core statements built once: every console's connect runs the first, and each server process
+# the second every few seconds for all its consoles.
+SIGN_IN_TIMES = select(*_TIMES).where(_logins.c.token_hash == bindparam("token_hash"))
+SIGN_INS_PER_QUERY = 500
+SIGN_INS_BY_ID = select(*_TIMES).where(_logins.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def sign_in_times(token: object) -> SignInTimes | None:
@@ -76,6 +78,20 @@ def sign_in_times(token: object) -> SignInTimes | None:
     found = db.session.connection().execute(SIGN_IN_TIMES, {"token_hash": _hash(token)})
     row = found.one_or_none()
     return None if row is None else SignInTimes(*row)
+
+
+def sign_ins_by_id(ids: set[int]) -> dict[int, SignInTimes]:
+    """The times of those of these browser sessions that still exist, by id."""
+    wanted, found = sorted(ids), {}
+    if not wanted:
+        return found
+    connection = db.session.connection()
+    # In slices: databases cap how many values one statement may bind.
+    for start in range(0, len(wanted), SIGN_INS_PER_QUERY):
+        chunk = wanted[start : start + SIGN_INS_PER_QUERY]
+        for row in connection.execute(SIGN_INS_BY_ID, {"ids": chunk}):
+            found[row[0]] = SignInTimes(*row)
+    return found
 
 
 def touch_login_session(login_id: int, at: datetime) -> None:

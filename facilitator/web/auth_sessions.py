@@ -109,33 +109,74 @@ def attach_socket(sid: str, login_session_id: int) -> None:
     Its sid is kept with the browser session in the database, not only in this process, so a
     sign-out handled by another server process closes it too."""
     accounts.record_socket(login_session_id, sid)
-    _confirmed_at[sid] = now()
+    consoles = _consoles()
+    if not consoles.sign_in_of:  # the only console: its sign-in was read as it connected
+        consoles.read_at = now()
+    consoles.sign_in_of[sid] = login_session_id
 
 
-# When each console socket's sign-in was last read from the database. Signing out closes the
-# browser's sockets at once, on every server process (revoke, through the message queue); an
-# event asks the database again only when its last answer is older than
-# SOCKET_SIGN_IN_RECHECK_SECONDS, for a close that got lost. Read at every event, it was the
-# largest single cost of a console's change.
-_confirmed_at: dict[str, datetime] = {}
+class ConsoleSockets:
+    """The console sockets this process serves, by the browser sign-in each belongs to.
+
+    Signing out closes the browser's sockets at once, on every server process (revoke, through
+    the message queue). For a close that got lost, and for sign-ins that expire, this process
+    reads the sign-ins of all its consoles together, in one query, at most every
+    SOCKET_SIGN_IN_RECHECK_SECONDS: at a console's event when the last read is older, and on a
+    timer (`python -m facilitator.serve`), so that a console that sends nothing is closed too.
+    Read at each console's own events, that read was the largest single cost of a change."""
+
+    def __init__(self) -> None:
+        self.sign_in_of: dict[str, int] = {}
+        # Sign-ins whose consoles sent events since the last read: that counts as use.
+        self.used: set[int] = set()
+        self.read_at: datetime | None = None
+
+    def due(self, at: datetime) -> bool:
+        recheck = timedelta(seconds=current_app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"])
+        return self.read_at is None or not timedelta(0) <= at - self.read_at < recheck
+
+
+def _consoles() -> ConsoleSockets:
+    return current_app.extensions.setdefault("console_sockets", ConsoleSockets())
 
 
 def socket_signed_in(sid: str) -> bool:
     """Whether this console socket's browser is still signed in, for each of its events."""
-    at = now()
-    confirmed = _confirmed_at.get(sid)
-    recheck = timedelta(seconds=current_app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"])
-    if confirmed is not None and timedelta(0) <= at - confirmed < recheck:
-        return True
-    if signed_in() is None:
-        forget_socket(sid)
+    consoles = _consoles()
+    login_id = consoles.sign_in_of.get(sid)
+    if login_id is None:
         return False
-    _confirmed_at[sid] = at
-    return True
+    consoles.used.add(login_id)
+    if consoles.due(now()):
+        check_console_sign_ins()
+    return sid in consoles.sign_in_of
+
+
+def consoles_due() -> bool:
+    return bool(_consoles().sign_in_of) and _consoles().due(now())
+
+
+def check_console_sign_ins() -> None:
+    """Read the sign-ins of this process's consoles: the sockets of one that ended or expired
+    are closed, and those used since the last read count as activity."""
+    consoles = _consoles()
+    at = now()
+    consoles.read_at = at
+    used, consoles.used = consoles.used, set()
+    found = accounts.sign_ins_by_id(set(consoles.sign_in_of.values()))
+    expired = {login_id for login_id, times in found.items() if _expired(times, at)}
+    for login_id in used - expired:
+        if login_id in found and at - found[login_id].last_seen_at >= TOUCH_EVERY:
+            accounts.touch_login_session(login_id, at)
+    revoke(sorted(expired))  # closes their sockets on every process
+    db.session.commit()
+    for sid, login_id in list(consoles.sign_in_of.items()):
+        if login_id in expired or login_id not in found:
+            close_socket(sid)
 
 
 def forget_socket(sid: str) -> None:
-    _confirmed_at.pop(sid, None)
+    _consoles().sign_in_of.pop(sid, None)
 
 
 def signed_in() -> accounts.SignInTimes | None:
