@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,10 +67,12 @@ class SignInTimes:
 _logins = LoginSession.__table__
 _TIMES = (_logins.c.id, _logins.c.therapist_id, _logins.c.created_at, _logins.c.last_seen_at)
 # Core statements built once: every console's connect runs the first, and each server process
-# the second every few seconds for all its consoles.
+# the others every few seconds for all its consoles.
 SIGN_IN_TIMES = select(*_TIMES).where(_logins.c.token_hash == bindparam("token_hash"))
-SIGN_INS_PER_QUERY = 500
-SIGN_INS_BY_ID = select(*_TIMES).where(_logins.c.id.in_(bindparam("ids", expanding=True)))
+IDS_PER_STATEMENT = 500
+_CHOSEN = _logins.c.id.in_(bindparam("ids", expanding=True))
+SIGN_INS_BY_ID = select(*_TIMES).where(_CHOSEN)
+TOUCH = update(_logins).where(_CHOSEN).values(last_seen_at=bindparam("at"))
 
 
 def sign_in_times(token: object) -> SignInTimes | None:
@@ -80,27 +83,26 @@ def sign_in_times(token: object) -> SignInTimes | None:
     return None if row is None else SignInTimes(*row)
 
 
+def _in_slices(ids: set[int]) -> Iterator[list[int]]:
+    # Databases cap how many values one statement may bind.
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), IDS_PER_STATEMENT):
+        yield wanted[start : start + IDS_PER_STATEMENT]
+
+
 def sign_ins_by_id(ids: set[int]) -> dict[int, SignInTimes]:
     """The times of those of these browser sessions that still exist, by id."""
-    wanted, found = sorted(ids), {}
-    if not wanted:
-        return found
-    connection = db.session.connection()
-    # In slices: databases cap how many values one statement may bind.
-    for start in range(0, len(wanted), SIGN_INS_PER_QUERY):
-        chunk = wanted[start : start + SIGN_INS_PER_QUERY]
-        for row in connection.execute(SIGN_INS_BY_ID, {"ids": chunk}):
+    found: dict[int, SignInTimes] = {}
+    for chunk in _in_slices(ids):
+        for row in db.session.connection().execute(SIGN_INS_BY_ID, {"ids": chunk}):
             found[row[0]] = SignInTimes(*row)
     return found
 
 
-def touch_login_session(login_id: int, at: datetime) -> None:
-    db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.id == login_id)
-        .values(last_seen_at=at)
-        .execution_options(synchronize_session="evaluate")
-    )
+def touch_login_sessions(ids: set[int], at: datetime) -> None:
+    """These browser sessions were used at `at`; one statement for many (the caller commits)."""
+    for chunk in _in_slices(ids):
+        db.session.connection().execute(TOUCH, {"ids": chunk, "at": at})
 
 
 def login_sessions_of(therapist_id: int) -> list[LoginSession]:

@@ -44,7 +44,7 @@ def _still_valid(times: accounts.SignInTimes) -> bool:
         db.session.commit()
         return False
     if at - times.last_seen_at >= TOUCH_EVERY:
-        accounts.touch_login_session(times.id, at)
+        accounts.touch_login_sessions({times.id}, at)
         db.session.commit()
     return True
 
@@ -165,9 +165,9 @@ def check_console_sign_ins() -> None:
     used, consoles.used = consoles.used, set()
     found = accounts.sign_ins_by_id(set(consoles.sign_in_of.values()))
     expired = {login_id for login_id, times in found.items() if _expired(times, at)}
-    for login_id in used - expired:
-        if login_id in found and at - found[login_id].last_seen_at >= TOUCH_EVERY:
-            accounts.touch_login_session(login_id, at)
+    accounts.touch_login_sessions(
+        {i for i in used - expired if i in found and at - found[i].last_seen_at >= TOUCH_EVERY}, at
+    )
     revoke(sorted(expired))  # closes their sockets on every process
     db.session.commit()
     for sid, login_id in list(consoles.sign_in_of.items()):
