@@ -196,16 +196,47 @@ def test_the_consoles_of_one_process_read_their_sign_ins_together(app, therapist
     assert rivera.client.is_connected()
 
 
+def test_the_consoles_used_since_the_last_read_count_as_used_in_one_statement(
+    app, therapist, clock
+):
+    """At a thousand consoles, one write a console each time their sign-ins are read held the
+    server for a third of a second: the consoles used since the last read are marked used
+    together."""
+    other = make_therapist("okafor@clinic.test", name="Dr. Okafor")
+    rivera = connect_therapist(
+        app, signed_in_client(app), store.open_session(therapist, two_step_exercise())
+    )
+    okafor = connect_therapist(
+        app,
+        signed_in_client(app, "okafor@clinic.test"),
+        store.open_session(other, two_step_exercise()),
+    )
+    assert rivera.send("get_view")["ok"] and okafor.send("get_view")["ok"]
+    writes = login_session_statements(app, "UPDATE")
+    clock.advance(seconds=61)
+
+    auth_sessions.check_console_sign_ins()
+
+    assert len(writes) == 1
+    seen = db.session.scalars(select(LoginSession.last_seen_at)).all()
+    assert set(seen) == {clock.at}
+
+
 def sign_in_reads(app) -> list[str]:
     """The statements that read browser sessions from now on."""
-    reads: list[str] = []
+    return login_session_statements(app, "SELECT")
+
+
+def login_session_statements(app, verb: str) -> list[str]:
+    """The statements of this kind on browser sessions from now on."""
+    found: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "login_sessions" in statement:
-            reads.append(statement)
+        if statement.lstrip().upper().startswith(verb) and "login_sessions" in statement:
+            found.append(statement)
 
     sqlalchemy_event.listen(db.engine, "before_cursor_execute", seen)
-    return reads
+    return found
 
 
 def test_a_console_idle_past_the_limit_is_refused_and_closed_at_its_next_event(
