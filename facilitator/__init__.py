@@ -13,12 +13,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints and socket handlers."""
     # Imported here, not at the top: `python -m facilitator.serve` must be able to let eventlet
     # patch the standard library before Flask or anything else is imported.
-    from flask import Flask
-
     from facilitator.config import INSTANCE_PATH, PROJECT_ROOT, Config
+    from facilitator.realtime import FacilitatorApp
 
     instance_path = Path((config or {}).get("INSTANCE_PATH", INSTANCE_PATH))
-    app = Flask(
+    app = FacilitatorApp(
         __name__,
         instance_path=str(instance_path),
         template_folder=str(PROJECT_ROOT / "templates"),

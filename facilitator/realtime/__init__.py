@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from flask import Flask, Request, abort
+from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.routing import MapAdapter
 
 from facilitator.extensions import socketio
 from facilitator.realtime.fanout import ViewsQueue
@@ -47,20 +46,22 @@ def init_realtime(app: Flask) -> None:
     # Outside Socket.IO's own middleware: bodies are checked before engineio sees them.
     app.wsgi_app = RequestLimits(app.wsgi_app, SOCKET_PATH, MAX_MESSAGE_BYTES)
 
-    # Every socket event runs in a request context made from the socket's opening request,
-    # whose address Flask matches against its routes. Unmatched, it keeps a NotFound with its
-    # traceback: a reference cycle of some sixty objects per event that only the garbage
-    # collector frees, and whose collections then stall every screen. This route gives that
-    # address a match (a WebSocket's opening request matches only a rule marked for them);
-    # engineio answers every request to it, so Flask never serves it.
-    for websocket in (False, True):
-        app.add_url_rule(
-            f"/{SOCKET_PATH}/",
-            endpoint=f"socket_io_{'websocket' if websocket else 'polling'}",
-            view_func=_served_by_engineio,
-            websocket=websocket,
-            strict_slashes=False,  # with or without its last slash, as clients ask
-        )
+
+class FacilitatorApp(Flask):
+    """Flask, with socket events that match no route.
+
+    Every socket event runs in a request context made from the socket's opening request
+    (Flask-SocketIO), and Flask matches its address against the routes at each one. Werkzeug's
+    matcher leaves a reference cycle at every match (a closure that calls itself), which only
+    the garbage collector frees: under load, those were most of the objects its collections
+    walked, while every screen waited. Engineio answers every request to the socket path before
+    Flask sees it, so an event's request has nothing to match: it gets no URL adapter (and no
+    endpoint, nor `url_for` of its own; nothing in the socket handlers builds URLs)."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        if request is not None and request.path.strip("/") == SOCKET_PATH:
+            return None
+        return super().create_url_adapter(request)
 
 
 class SocketOpensSessionOnce(SecureCookieSessionInterface):
@@ -78,7 +79,3 @@ class SocketOpensSessionOnce(SecureCookieSessionInterface):
         if self.ENVIRON_KEY not in environ:
             environ[self.ENVIRON_KEY] = super().open_session(app, request)
         return environ[self.ENVIRON_KEY]
-
-
-def _served_by_engineio() -> NoReturn:
-    abort(404)
