@@ -180,9 +180,9 @@ def forget_socket(sid: str) -> None:
 
 
 def signed_in() -> accounts.SignInTimes | None:
-    """This browser's sign-in while it is valid, for a therapist's socket: at its connect and
-    at each of its events (which count as activity against the idle limit). It reads the
-    sign-in alone, not the therapist: this runs for every event of the console."""
+    """This browser's sign-in while it is valid, for a therapist's socket as it connects
+    (which counts as activity against the idle limit). It reads the sign-in alone, not the
+    therapist; the socket's events are then checked with every console's (ConsoleSockets)."""
     times = accounts.sign_in_times(session.get("_user_id"))
     return times if times is not None and _still_valid(times) else None
 
