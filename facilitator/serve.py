@@ -21,39 +21,40 @@ PURGE_EVERY_SECONDS = 6 * 60 * 60
 FORGET_IDLE_EVERY_SECONDS = 60
 
 
-def purge_forever(app) -> None:
-    """Retention: ended sessions older than RETENTION_DAYS are deleted, checked every few hours."""
+def every(app, seconds: float, job, *, at_start: bool = False) -> None:
+    """Run `job(app)` in an app context every `seconds` while the server runs. A round that
+    fails (say, the database was away for a moment) is logged, and the next one tries again."""
+    if not at_start:
+        socketio.sleep(seconds)
     while True:
-        with app.app_context():
-            deleted = store.purge_expired(app.config["RETENTION_DAYS"])
-            if deleted:
-                app.logger.info("deleted %d sessions past the retention limit", deleted)
-        socketio.sleep(PURGE_EVERY_SECONDS)
-
-
-def forget_idle_sessions_forever(app) -> None:
-    """The decoded copies of sessions nobody touched for a while leave memory, even when the
-    server has nothing else to do (store/snapshots.py)."""
-    while True:
-        socketio.sleep(FORGET_IDLE_EVERY_SECONDS)
-        with app.app_context():
-            snapshots.forget_idle()
-
-
-def check_console_sign_ins_forever(app) -> None:
-    """A console whose sign-in ended while its close got lost, or expired, is closed within
-    seconds even if it sends nothing (web/auth_sessions.py)."""
-    every = app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"]
-    while True:
-        socketio.sleep(every)
         with app.app_context():
             try:
-                if auth_sessions.consoles_due():
-                    auth_sessions.check_console_sign_ins()
-            except Exception:  # a database that is away for a moment: the next round tries again
-                app.logger.warning("could not check the consoles' sign-ins", exc_info=True)
+                job(app)
+            except Exception:
+                app.logger.warning("%s failed; trying again later", job.__name__, exc_info=True)
             finally:
                 db.session.remove()
+        socketio.sleep(seconds)
+
+
+def purge_expired(app) -> None:
+    """Retention: ended sessions older than RETENTION_DAYS are deleted, checked every few hours."""
+    deleted = store.purge_expired(app.config["RETENTION_DAYS"])
+    if deleted:
+        app.logger.info("deleted %d sessions past the retention limit", deleted)
+
+
+def forget_idle_sessions(app) -> None:
+    """The decoded copies of sessions nobody touched for a while leave memory, even when the
+    server has nothing else to do (store/snapshots.py)."""
+    snapshots.forget_idle()
+
+
+def check_console_sign_ins(app) -> None:
+    """A console whose sign-in ended while its close got lost, or expired, is closed within
+    seconds even if it sends nothing (web/auth_sessions.py)."""
+    if auth_sessions.consoles_due():
+        auth_sessions.check_console_sign_ins()
 
 
 def main() -> None:
@@ -69,9 +70,10 @@ def main() -> None:
         # A lone server: nobody can be connected before it starts.
         with app.app_context():
             store.reset_presence()
-    socketio.start_background_task(purge_forever, app)
-    socketio.start_background_task(forget_idle_sessions_forever, app)
-    socketio.start_background_task(check_console_sign_ins_forever, app)
+    socketio.start_background_task(every, app, PURGE_EVERY_SECONDS, purge_expired, at_start=True)
+    socketio.start_background_task(every, app, FORGET_IDLE_EVERY_SECONDS, forget_idle_sessions)
+    recheck = app.config["SOCKET_SIGN_IN_RECHECK_SECONDS"]
+    socketio.start_background_task(every, app, recheck, check_console_sign_ins)
     capacity.tune_garbage_collection()
 
     print("\nFamily session facilitator is running.", flush=True)

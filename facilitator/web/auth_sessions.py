@@ -153,7 +153,8 @@ def socket_signed_in(sid: str) -> bool:
 
 
 def consoles_due() -> bool:
-    return bool(_consoles().sign_in_of) and _consoles().due(now())
+    consoles = _consoles()
+    return bool(consoles.sign_in_of) and consoles.due(now())
 
 
 def check_console_sign_ins() -> None:
