@@ -83,7 +83,7 @@ def send_changes(outcome: store.Outcome, skip_sid: str | None = None) -> None:
             continue
         sends.append((room_for(lenses.session_id, viewer), after))
     send_views(socketio.server, sends, skip_sid=skip_sid)
-    for participant_id in outcome.shut_out():
+    for participant_id in outcome.shut_out:
         shut_out(lenses.session_id, participant_id)
 
 

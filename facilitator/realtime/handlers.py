@@ -162,7 +162,7 @@ def _resolvers(identity: Identity) -> protocol.Resolvers:
     return {"exercise": exercise}
 
 
-def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
+def dispatch(spec: domain.CommandSpec, args: tuple[Any, ...]) -> dict[str, Any]:
     """One path for every change: who is this, decode, domain, persist, send each their view."""
     identity = _signed_in_identity()
     if identity is None:
@@ -171,7 +171,6 @@ def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
         return slow_down
     if len(args) > 1:
         return error("invalid_payload", "The message was not understood.")
-    spec = protocol.client_events()[event]
     if identity.actor.kind not in spec.senders:
         # Said before reading the payload: it is the sender, not the message, that is wrong.
         return error("not_allowed", "That is not yours to do.")
@@ -183,21 +182,22 @@ def dispatch(event: str, args: tuple[Any, ...]) -> dict[str, Any]:
         return error(refused.code, refused.message)
     except Exception:
         db.session.rollback()
-        log.exception("event %s failed", event)
+        log.exception("event %s failed", spec.event)
         return error("server_error", "Something went wrong on our side. Please try again.")
     return ok()
 
 
-def _register(event: str) -> None:
+def _register(event: str, spec: domain.CommandSpec) -> None:
+    # The event's declaration is bound here, once, not looked up again at every event.
     def handler(*args: Any) -> dict[str, Any]:
-        return dispatch(event, args)
+        return dispatch(spec, args)
 
     handler.__name__ = f"on_{event}"
     socketio.on_event(event, handler)
 
 
-for _event in protocol.client_events():
-    _register(_event)
+for _event, _spec in protocol.client_events().items():
+    _register(_event, _spec)
 
 
 @socketio.on("*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import secrets
@@ -63,8 +64,11 @@ class Outcome:
     def state(self) -> domain.SessionState:
         return self.after.state
 
+    @functools.cached_property
     def shut_out(self) -> list[str]:
-        """Phones this command shut out: turned away, removed, or still waiting at the end."""
+        """Phones this command shut out: turned away, removed, or still waiting at the end.
+        Worked out once: the write revokes their tokens, and the broadcast closes their
+        sockets."""
         before = {*self.before.waiting, *self.before.present()}
         return sorted(before - {*self.state.waiting, *self.state.present()})
 
@@ -192,7 +196,7 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
             time.sleep(random.uniform(0, 0.01 * collisions))
             continue
         outcome = Outcome(before, after, events)
-        for participant_id in outcome.shut_out():
+        for participant_id in outcome.shut_out:
             _revoke_tokens(session_id, participant_id)
         db.session.commit()
         snapshots.written(after)
