@@ -24,6 +24,7 @@ from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
 from facilitator.store import snapshots
+from facilitator.store.driver import DriverStatement
 from facilitator.store.erasure import forget_deleted_bytes
 from facilitator.store.models import (
     AuditEntry,
@@ -239,10 +240,15 @@ def _save_statement(*, ends: bool) -> Any:
     )
 
 
-# Core statements, built once: a change runs them for every command.
-SAVE = _save_statement(ends=False)
-SAVE_AND_END = _save_statement(ends=True)
-RECORD = insert(SessionEvent.__table__)
+_events = SessionEvent.__table__
+# Built once, and run on the driver's cursor (driver.py): a change runs them for every command.
+SAVE = DriverStatement(_save_statement(ends=False))
+SAVE_AND_END = DriverStatement(_save_statement(ends=True))
+RECORD = DriverStatement(
+    insert(_events).values(
+        {name: bindparam(name) for name in ("session_id", "at", "actor", "type", "data")}
+    )
+)
 
 
 def _save(
@@ -251,20 +257,21 @@ def _save(
     """Write the new state if the row is still at the version read; None if it is not."""
     ends = state.phase == "ended" and facts.is_open
     connection = db.session.connection()
-    written = connection.execute(
-        SAVE_AND_END if ends else SAVE,
+    now = utcnow()
+    written = (SAVE_AND_END if ends else SAVE).execute(
+        connection,
         {
             "b_id": facts.id,
             "b_version": facts.version,
             "state": domain.state_to_dict(state),
             "new_version": facts.version + 1,
-            "now": utcnow(),
+            "now": now,
         },
     )
-    if written.rowcount != 1:
+    if written != 1:
         return None
     if not facts.rehearsal:
-        _record(connection, facts.id, events)
+        _record(connection, facts.id, events, now)
     new_facts = replace(
         facts,
         version=facts.version + 1,
@@ -274,9 +281,10 @@ def _save(
     return Snapshot(new_facts, state)
 
 
-def _event_row(session_id: str, event: domain.Event) -> dict[str, Any]:
+def _event_row(session_id: str, event: domain.Event, at: datetime) -> dict[str, Any]:
     return {
         "session_id": session_id,
+        "at": at,
         "actor": event.actor,
         "type": event.type,
         "data": event.data,
@@ -306,10 +314,13 @@ def earlier_words(facts: SessionFacts) -> dict[int, tuple[domain.EarlierWords, .
     return {member_id: tuple(words) for member_id, words in found.items()}
 
 
-def _record(connection: Any, session_id: str, events: list[domain.Event]) -> None:
-    """The events' rows, on the connection the change is written on."""
-    if events:
-        connection.execute(RECORD, [_event_row(session_id, e) for e in events])
+def _record(
+    connection: Any, session_id: str, events: list[domain.Event], at: datetime | None = None
+) -> None:
+    """The events' rows, on the connection the change is written on, in their order."""
+    at = at or utcnow()
+    for event in events:
+        RECORD.execute(connection, _event_row(session_id, event, at))
 
 
 def issue_token(session_id: str, participant_id: str) -> str:

@@ -1,0 +1,98 @@
+"""A change is written on the driver's own cursor (store/driver.py): on SQLite and PostgreSQL
+alike, what it writes reads back through SQLAlchemy exactly as written, encrypted at rest, in
+the caller's transaction, and only over the version it was applied to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from facilitator.domain import session as domain
+from facilitator.extensions import db
+from facilitator.store import live as store
+from facilitator.store import snapshots
+from facilitator.store.models import LiveSession, SessionEvent
+from tests.test_scaling import app_with_session, database_url, postgres_url  # noqa: F401
+
+MARKER = "the-words-nobody-else-may-read"
+
+
+def stored_state_text(session_id: str) -> str:
+    """The state column as the database holds it, past SQLAlchemy's decryption."""
+    return db.session.execute(
+        text("SELECT state FROM live_sessions WHERE id = :id"), {"id": session_id}
+    ).scalar_one()
+
+
+def test_a_change_reads_back_as_written_and_is_encrypted(database_url, tmp_path):  # noqa: F811
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        version = snapshots.read(session_id).facts.version
+        outcome = store.apply(session_id, domain.THERAPIST, domain.AddNote(MARKER))
+        db.session.remove()
+
+        live = db.session.get(LiveSession, session_id)
+        assert live.version == version + 1
+        assert store.load_state(live) == outcome.state
+        assert [n.text for n in store.load_state(live).notes] == [MARKER]
+        assert MARKER not in stored_state_text(session_id)
+
+        rows = store.record_of(live)
+        assert [(r.actor, r.type) for r in rows][-1] == ("therapist", "note_added")
+        assert rows[-1].data == outcome.events[-1].data
+        assert rows[-1].at == live.updated_at  # one clock reading for the change
+        stored = db.session.execute(
+            select(SessionEvent.__table__.c.data).where(SessionEvent.id == rows[-1].id)
+        ).scalar_one()
+        assert MARKER not in stored
+
+
+def test_a_change_over_a_version_someone_else_moved_writes_nothing(
+    database_url,  # noqa: F811
+    tmp_path,
+):
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        facts = snapshots.read(session_id).facts
+        before = stored_state_text(session_id)
+        written = store.SAVE.execute(
+            db.session.connection(),
+            {
+                "b_id": session_id,
+                "b_version": facts.version + 7,
+                "state": {"not": "this"},
+                "new_version": facts.version + 8,
+                "now": None,
+            },
+        )
+        db.session.commit()
+        assert written == 0
+        assert stored_state_text(session_id) == before
+        assert db.session.get(LiveSession, session_id).version == facts.version
+
+
+def test_a_change_rolled_back_with_its_transaction_leaves_no_trace(
+    database_url,  # noqa: F811
+    tmp_path,
+):
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        facts = snapshots.read(session_id).facts
+        state = snapshots.read(session_id).state
+        events = [domain.Event("note_added", "therapist", {"text": MARKER})]
+        assert store._save(facts, state, events) is not None
+        db.session.rollback()
+        live = db.session.get(LiveSession, session_id)
+        assert live.version == facts.version
+        assert [r.type for r in store.record_of(live)] == ["session_opened"]
+
+
+def test_ending_a_session_frees_its_join_code(database_url, tmp_path):  # noqa: F811
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        assert db.session.get(LiveSession, session_id).join_code is not None
+        store.apply(session_id, domain.THERAPIST, domain.End())
+        db.session.remove()
+        live = db.session.get(LiveSession, session_id)
+        assert live.join_code is None
+        assert live.ended_at is not None and live.ended_at == live.updated_at
+        assert store.load_state(live).phase == "ended"
