@@ -96,3 +96,21 @@ def test_ending_a_session_frees_its_join_code(database_url, tmp_path):  # noqa: 
         assert live.join_code is None
         assert live.ended_at is not None and live.ended_at == live.updated_at
         assert store.load_state(live).phase == "ended"
+
+
+def test_a_query_reads_what_sqlalchemy_reads(database_url, tmp_path):  # noqa: F811
+    """The session's facts and decrypted state, and a missing row, as Connection.execute
+    gives them (types included: the rehearsal flag is a bool on SQLite too)."""
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        store.apply(session_id, domain.THERAPIST, domain.AddNote(MARKER))
+        connection = db.session.connection()
+        for session in (session_id, "no-such-session"):
+            ours = snapshots.FACTS_AND_STATE.first(connection, {"session_id": session})
+            theirs = connection.execute(
+                snapshots.FACTS_AND_STATE.statement, {"session_id": session}
+            ).one_or_none()
+            assert ours == (None if theirs is None else tuple(theirs))
+            if ours is not None:
+                assert [type(value) for value in ours] == [type(value) for value in theirs]
+                assert MARKER in str(ours[-1])  # the state, decrypted

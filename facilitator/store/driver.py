@@ -1,12 +1,14 @@
-"""The statements every change runs, handed to the database driver's own cursor.
+"""The statements every change and every connect runs, handed to the database driver's cursor.
 
-Every change to a live session writes its state and its record's rows: two statements, on
-every phone's connect and every tap. Run through SQLAlchemy's `Connection.execute`, each also
-pays for an execution context, a look-up of its compiled form and the result's set-up; timed
-in-process, that was as much as the two writes themselves (`docs/performance.md`). Here the
-statement is still written with SQLAlchemy (Core, so the SQL is the dialect's own) and its
-values still go through each column type's own bind processing (the encryption included),
-once compiled for each dialect; only the execution is the driver's.
+Every change to a live session writes its state and its record's rows, on every tap and every
+phone's connect; every connect also reads a token and the session's facts. Run through
+SQLAlchemy's `Connection.execute`, each statement also pays for an execution context, a look-up
+of its compiled form and the result's set-up: timed in-process, about as much as the two writes
+themselves (`docs/performance.md`). Here the statement is still written with SQLAlchemy (Core,
+so the SQL is the dialect's own); its values still go through each column type's bind
+processing (the encryption included), and a query's columns through their result processing
+(the decryption included). Each is compiled once per dialect; only the execution is the
+driver's.
 
 They run on the connection of the caller's database session, in its transaction: nothing
 about when a change is committed, or with what, differs from `Connection.execute`.
@@ -29,6 +31,8 @@ class _Compiled:
     # the caller gives none (a literal of the statement), and its type's bind processing.
     parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
     positional: bool
+    # A query's columns, each with its type's result processing (None: taken as it comes).
+    results: tuple[Callable[[Any], Any] | None, ...]
 
     def values_for(self, given: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         processed = []
@@ -38,6 +42,12 @@ class _Compiled:
         if self.positional:
             return tuple(value for _, value in processed)
         return dict(processed)
+
+    def row(self, fetched: Any) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(fetched, self.results, strict=True)
+        )
 
 
 class DriverStatement:
@@ -57,6 +67,17 @@ class DriverStatement:
         finally:
             cursor.close()
 
+    def first(self, connection: Connection, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A query's first row, its values as SQLAlchemy would give them; None for no row."""
+        compiled = self.compiled(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, compiled.values_for(values))
+            fetched = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if fetched is None else compiled.row(fetched)
+
     def compiled(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.driver)
         found = self._compiled.get(key)
@@ -75,4 +96,9 @@ class DriverStatement:
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             parameters.append((name, bind.value, process))
-        return _Compiled(compiled.string, tuple(parameters), dialect.positional)
+        columns = getattr(self.statement, "selected_columns", ())
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in columns
+        )
+        return _Compiled(compiled.string, tuple(parameters), dialect.positional, results)

@@ -359,11 +359,16 @@ def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
 
 
 _tokens = ParticipantToken.__table__
-# Core statements, built once: every phone's and display's connect runs one.
-TOKEN_HOLDER = select(_tokens.c.session_id, _tokens.c.participant_id).where(
-    _tokens.c.token_hash == bindparam("token_hash")
+# Built once, run on the driver's cursor (driver.py): every phone's and display's connect
+# runs one.
+TOKEN_HOLDER = DriverStatement(
+    select(_tokens.c.session_id, _tokens.c.participant_id).where(
+        _tokens.c.token_hash == bindparam("token_hash")
+    )
 )
-DISPLAY_SESSION = select(_sessions.c.id).where(_sessions.c.display_token == bindparam("token"))
+DISPLAY_SESSION = DriverStatement(
+    select(_sessions.c.id).where(_sessions.c.display_token == bindparam("token"))
+)
 
 
 def token_holder(token: str) -> tuple[str, str] | None:
@@ -371,8 +376,7 @@ def token_holder(token: str) -> tuple[str, str] | None:
     (a phone's connect reads the session's facts and state through its snapshot)."""
     if not token or len(token) > 200:
         return None
-    found = db.session.connection().execute(TOKEN_HOLDER, {"token_hash": token_hash(token)})
-    row = found.one_or_none()
+    row = TOKEN_HOLDER.first(db.session.connection(), {"token_hash": token_hash(token)})
     return None if row is None else (row[0], row[1])
 
 
@@ -380,8 +384,8 @@ def display_session_id(token: str) -> str | None:
     """The session a room display's link opens, without loading the session."""
     if not token or len(token) > 200:
         return None
-    found = db.session.connection().execute(DISPLAY_SESSION, {"token": token})
-    return found.scalar_one_or_none()
+    row = DISPLAY_SESSION.first(db.session.connection(), {"token": token})
+    return None if row is None else row[0]
 
 
 def session_for_display(token: str) -> LiveSession | None:

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select
 
 from facilitator.domain import session as domain
 from facilitator.extensions import db
+from facilitator.store.driver import DriverStatement
 from facilitator.store.models import Family, LiveSession, Therapist
 
 # Sessions kept per process: far above the open sessions one process serves.
@@ -85,9 +86,9 @@ def _facts_query(*extra: Any) -> Any:
     )
 
 
-# Built once: SQLAlchemy then finds their compiled form in its cache at each use.
-FACTS = _facts_query()
-FACTS_AND_STATE = _facts_query(_sessions.c.state)
+# Built once, and run on the driver's cursor (driver.py): every connect reads them.
+FACTS = DriverStatement(_facts_query())
+FACTS_AND_STATE = DriverStatement(_facts_query(_sessions.c.state))
 
 
 def _facts(row: Any) -> SessionFacts:
@@ -168,7 +169,7 @@ def read(session_id: str) -> Snapshot | None:
     kept = cache().get(session_id)
     if kept is None:  # nothing to compare the version with: one query for the whole row
         return load(session_id)
-    row = db.session.connection().execute(FACTS, {"session_id": session_id}).one_or_none()
+    row = FACTS.first(db.session.connection(), {"session_id": session_id})
     if row is None:
         cache().drop(session_id)
         return None
@@ -183,9 +184,7 @@ def read(session_id: str) -> Snapshot | None:
 
 def load(session_id: str) -> Snapshot | None:
     """Read the whole row again, state and all, and keep it."""
-    row = (
-        db.session.connection().execute(FACTS_AND_STATE, {"session_id": session_id}).one_or_none()
-    )
+    row = FACTS_AND_STATE.first(db.session.connection(), {"session_id": session_id})
     if row is None:
         cache().drop(session_id)
         return None
