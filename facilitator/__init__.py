@@ -35,11 +35,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from facilitator import cli, compression, extensions, i18n, security
     from facilitator.realtime import init_realtime
-    from facilitator.store import crypto
+    from facilitator.store import crypto, transaction
     from facilitator.web import register_blueprints
 
     crypto.init_app(app)
     extensions.db.init_app(app)
+    transaction.init_app(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
     )

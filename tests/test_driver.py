@@ -4,13 +4,17 @@ the caller's transaction, and only over the version it was applied to."""
 
 from __future__ import annotations
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from facilitator.domain import session as domain
 from facilitator.extensions import db
 from facilitator.store import live as store
-from facilitator.store import snapshots
-from facilitator.store.models import LiveSession, SessionEvent
+from facilitator.store import snapshots, transaction
+from facilitator.store.models import AuditEntry, LiveSession, SessionEvent
+from tests.factories import two_step_exercise
+from tests.realtime_helpers import Person, admit, ask_to_join, connect, connect_therapist
 from tests.test_scaling import app_with_session, database_url, postgres_url  # noqa: F401
 
 MARKER = "the-words-nobody-else-may-read"
@@ -55,7 +59,7 @@ def test_a_change_over_a_version_someone_else_moved_writes_nothing(
         facts = snapshots.read(session_id).facts
         before = stored_state_text(session_id)
         written = store.SAVE.execute(
-            db.session.connection(),
+            transaction.connection(),
             {
                 "b_id": session_id,
                 "b_version": facts.version + 7,
@@ -104,13 +108,71 @@ def test_a_query_reads_what_sqlalchemy_reads(database_url, tmp_path):  # noqa: F
     app, session_id = app_with_session(database_url, tmp_path)
     with app.app_context():
         store.apply(session_id, domain.THERAPIST, domain.AddNote(MARKER))
-        connection = db.session.connection()
         for session in (session_id, "no-such-session"):
-            ours = snapshots.FACTS_AND_STATE.first(connection, {"session_id": session})
-            theirs = connection.execute(
-                snapshots.FACTS_AND_STATE.statement, {"session_id": session}
-            ).one_or_none()
+            found = {"session_id": session}
+            ours = snapshots.FACTS_AND_STATE.first(transaction.connection(), found)
+            theirs = db.session.execute(snapshots.FACTS_AND_STATE.statement, found).one_or_none()
             assert ours == (None if theirs is None else tuple(theirs))
             if ours is not None:
                 assert [type(value) for value in ours] == [type(value) for value in theirs]
                 assert MARKER in str(ours[-1])  # the state, decrypted
+
+
+def test_a_phones_connect_and_a_tap_are_written_without_the_orm_session(
+    app, therapist, therapist_client
+):
+    """A socket event has no work of its own in the ORM session: its reads and its change run
+    on one pooled connection, committed, and given back to the pool when the event ends."""
+    live = store.open_session(therapist, two_step_exercise())
+    console = connect_therapist(app, therapist_client, live)
+    participant_id, token = ask_to_join(app, live, "Sam", "adolescent")
+    admit(app, live, participant_id)
+    version = snapshots.read(live.id).facts.version
+    db.session.remove()
+    begun: list[str] = []
+
+    def orm_session_began(session, transaction, connection) -> None:
+        begun.append(str(connection))
+
+    sqlalchemy_event.listen(Session, "after_begin", orm_session_began)
+    checked_out = db.engine.pool.checkedout()
+    try:
+        phone = Person("Sam", connect(app, auth={"token": token}), participant_id, token)
+        console.do("pause")
+    finally:
+        sqlalchemy_event.remove(Session, "after_begin", orm_session_began)
+    assert begun == []
+    assert db.engine.pool.checkedout() == checked_out
+
+    # Committed: another connection reads the phone's presence and the pause.
+    with db.engine.connect() as other:
+        row = other.execute(
+            select(LiveSession.version, LiveSession.state).where(LiveSession.id == live.id)
+        ).one()
+    assert row.version == version + 2
+    assert row.state["paused"] is True
+    assert [p["connections"] for p in row.state["participants"]] == [1]
+    assert phone.view()["session"]["paused"] is True and console.view()["session"]["paused"]
+
+
+def test_a_change_made_by_a_page_is_one_transaction_with_the_pages_own_work(
+    app, therapist
+):
+    """The page's uncommitted write holds SQLite's writer lock: a change written on another
+    connection would wait for it, and fail."""
+    session_id, therapist_id = store.open_session(therapist, two_step_exercise()).id, therapist.id
+    version = snapshots.read(session_id).facts.version
+    db.session.remove()
+    with app.test_request_context():
+        db.session.add(AuditEntry(therapist_id=therapist_id, action="noted", session_id=session_id))
+        db.session.flush()
+        store.apply(session_id, domain.THERAPIST, domain.AddNote(MARKER))
+        with db.engine.connect() as other:
+            audited = other.execute(
+                select(AuditEntry.action).where(AuditEntry.session_id == session_id)
+            ).all()
+            moved = other.execute(
+                select(LiveSession.version).where(LiveSession.id == session_id)
+            ).scalar_one()
+    assert [a.action for a in audited] == ["noted"]
+    assert moved == version + 1

@@ -12,13 +12,13 @@ from flask_socketio import ConnectionRefusedError, disconnect, join_room
 from facilitator.domain import session as domain
 from facilitator.domain.common import DomainError
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer
-from facilitator.extensions import db, socketio
+from facilitator.extensions import socketio
 from facilitator.realtime import guard, protocol
 from facilitator.realtime.broadcast import current_view, perform, room_for
 from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
-from facilitator.store import snapshots
+from facilitator.store import snapshots, transaction
 from facilitator.web import auth_sessions
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def on_disconnect(*_: Any) -> None:
     try:
         perform(identity.session_id, identity.actor, domain.Disconnect())
     except DomainError:
-        db.session.rollback()
+        transaction.rollback()
 
 
 def _signed_in_identity() -> Identity | None:
@@ -178,10 +178,10 @@ def dispatch(spec: domain.CommandSpec, args: tuple[Any, ...]) -> dict[str, Any]:
         command = protocol.decode(spec, args[0] if args else None, _resolvers(identity))
         perform(identity.session_id, identity.actor, command)
     except DomainError as refused:
-        db.session.rollback()
+        transaction.rollback()
         return error(refused.code, refused.message)
     except Exception:
-        db.session.rollback()
+        transaction.rollback()
         log.exception("event %s failed", spec.event)
         return error("server_error", "Something went wrong on our side. Please try again.")
     return ok()
@@ -210,6 +210,6 @@ def on_unknown_event(event: Any, *_: Any) -> dict[str, Any]:
 
 @socketio.on_error_default
 def on_unexpected_error(exc: Exception) -> dict[str, Any]:
-    db.session.rollback()
+    transaction.rollback()
     log.exception("socket handler failed", exc_info=exc)
     return error("server_error", "Something went wrong on our side. Please try again.")

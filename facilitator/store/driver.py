@@ -10,8 +10,8 @@ processing (the encryption included), and a query's columns through their result
 (the decryption included). Each is compiled once per dialect; only the execution is the
 driver's.
 
-They run on the connection of the caller's database session, in its transaction: nothing
-about when a change is committed, or with what, differs from `Connection.execute`.
+They run on the connection `transaction.connection()` gives, in its transaction: what they write
+is committed with whatever else is committed there.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+
+from facilitator.store.transaction import StoreConnection
 
 
 @dataclass(frozen=True)
@@ -57,20 +59,20 @@ class DriverStatement:
         self.statement = statement
         self._compiled: dict[tuple[str, str], _Compiled] = {}
 
-    def execute(self, connection: Connection, values: dict[str, Any]) -> int:
+    def execute(self, connection: StoreConnection, values: dict[str, Any]) -> int:
         """Run the statement with these values; the number of rows it changed."""
         compiled = self.compiled(connection.dialect)
-        cursor = connection.connection.cursor()
+        cursor = connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.values_for(values))
             return cursor.rowcount
         finally:
             cursor.close()
 
-    def first(self, connection: Connection, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, connection: StoreConnection, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """A query's first row, its values as SQLAlchemy would give them; None for no row."""
         compiled = self.compiled(connection.dialect)
-        cursor = connection.connection.cursor()
+        cursor = connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.values_for(values))
             fetched = cursor.fetchone()

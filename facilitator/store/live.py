@@ -23,7 +23,7 @@ from facilitator.domain.exercises import Exercise
 from facilitator.domain.views import SessionInfo
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
-from facilitator.store import snapshots
+from facilitator.store import snapshots, transaction
 from facilitator.store.driver import DriverStatement
 from facilitator.store.erasure import forget_deleted_bytes
 from facilitator.store.models import (
@@ -136,7 +136,7 @@ def open_session(
         if not rehearsal:
             agenda_ids = [part.exercise.id for part in state.agenda]
             opened = domain.Event("session_opened", "therapist", {"agenda": agenda_ids})
-            _record(db.session.connection(), live.id, [opened])
+            _record(transaction.connection(), live.id, [opened])
         db.session.commit()
         return live
     raise RuntimeError("could not find a free join code")
@@ -183,14 +183,14 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
         try:
             state, events = domain.handle(before.state, actor, command, ctx)
         except DomainError:
-            db.session.rollback()
+            transaction.rollback()
             if checked:
                 raise
             before = None  # refused by a copy that may be behind: ask the row, then decide
             continue
         after = _save(facts, state, events)
         if after is None:  # another writer came first: read its version and apply again
-            db.session.rollback()
+            transaction.rollback()
             snapshots.drop(session_id)
             before, collisions = None, collisions + 1
             # Writers that collided wait a little, each a different time.
@@ -199,7 +199,7 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
         outcome = Outcome(before, after, events)
         for participant_id in outcome.shut_out:
             _revoke_tokens(session_id, participant_id)
-        db.session.commit()
+        transaction.commit()
         snapshots.written(after)
         return outcome
     raise DomainError("busy", "Many things happened at once. Please try again.")
@@ -256,7 +256,7 @@ def _save(
 ) -> Snapshot | None:
     """Write the new state if the row is still at the version read; None if it is not."""
     ends = state.phase == "ended" and facts.is_open
-    connection = db.session.connection()
+    connection = transaction.connection()
     now = utcnow()
     written = (SAVE_AND_END if ends else SAVE).execute(
         connection,
@@ -335,12 +335,18 @@ def issue_token(session_id: str, participant_id: str) -> str:
     return token
 
 
+REVOKE_TOKENS = DriverStatement(
+    delete(ParticipantToken.__table__).where(
+        ParticipantToken.__table__.c.session_id == bindparam("session_id"),
+        ParticipantToken.__table__.c.participant_id == bindparam("participant_id"),
+    )
+)
+
+
 def _revoke_tokens(session_id: str, participant_id: str) -> None:
-    db.session.execute(
-        delete(ParticipantToken).where(
-            ParticipantToken.session_id == session_id,
-            ParticipantToken.participant_id == participant_id,
-        )
+    """On the change's own connection: revoked in the same transaction as the change."""
+    REVOKE_TOKENS.execute(
+        transaction.connection(), {"session_id": session_id, "participant_id": participant_id}
     )
 
 
@@ -376,7 +382,7 @@ def token_holder(token: str) -> tuple[str, str] | None:
     (a phone's connect reads the session's facts and state through its snapshot)."""
     if not token or len(token) > 200:
         return None
-    row = TOKEN_HOLDER.first(db.session.connection(), {"token_hash": token_hash(token)})
+    row = TOKEN_HOLDER.first(transaction.connection(), {"token_hash": token_hash(token)})
     return None if row is None else (row[0], row[1])
 
 
@@ -384,7 +390,7 @@ def display_session_id(token: str) -> str | None:
     """The session a room display's link opens, without loading the session."""
     if not token or len(token) > 200:
         return None
-    row = DISPLAY_SESSION.first(db.session.connection(), {"token": token})
+    row = DISPLAY_SESSION.first(transaction.connection(), {"token": token})
     return None if row is None else row[0]
 
 

@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select
 
 from facilitator.domain import session as domain
-from facilitator.extensions import db
+from facilitator.store import transaction
 from facilitator.store.driver import DriverStatement
 from facilitator.store.models import Family, LiveSession, Therapist
 
@@ -169,7 +169,7 @@ def read(session_id: str) -> Snapshot | None:
     kept = cache().get(session_id)
     if kept is None:  # nothing to compare the version with: one query for the whole row
         return load(session_id)
-    row = FACTS.first(db.session.connection(), {"session_id": session_id})
+    row = FACTS.first(transaction.connection(), {"session_id": session_id})
     if row is None:
         cache().drop(session_id)
         return None
@@ -184,7 +184,7 @@ def read(session_id: str) -> Snapshot | None:
 
 def load(session_id: str) -> Snapshot | None:
     """Read the whole row again, state and all, and keep it."""
-    row = FACTS_AND_STATE.first(db.session.connection(), {"session_id": session_id})
+    row = FACTS_AND_STATE.first(transaction.connection(), {"session_id": session_id})
     if row is None:
         cache().drop(session_id)
         return None
