@@ -27,15 +27,17 @@ def _written(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-# Keys that are not strings (none are expected) become strings, as the standard library does.
 # Dataclasses and dates are refused, as the standard library refuses them: orjson would write a
 # domain object left in a view by mistake with every one of its fields.
 _OPTIONS = (
-    orjson.OPT_NON_STR_KEYS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
 )
+# Keys that are not strings become strings, as the standard library makes them. Only asked for
+# when a document has such keys: the option nearly doubles the time orjson takes to write a
+# view (8.3 against 4.8 us for a therapist's view), and views and states have none.
+_OPTIONS_ANY_KEYS = _OPTIONS | orjson.OPT_NON_STR_KEYS
 
 
 def dumps(value: Any, **_: Any) -> str:
@@ -44,6 +46,10 @@ def dumps(value: Any, **_: Any) -> str:
     try:
         return orjson.dumps(value, default=_written, option=_OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is one
+        pass
+    try:
+        return orjson.dumps(value, default=_written, option=_OPTIONS_ANY_KEYS).decode()
+    except TypeError:
         # orjson refuses lone surrogates, which text saved before input was checked may hold,
         # and integers beyond 64 bits: the standard library writes both.
         return json.dumps(_parsed(value), separators=(",", ":"))

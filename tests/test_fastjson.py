@@ -47,3 +47,9 @@ def test_subclasses_of_plain_types_are_written_as_the_plain_types():
     assert fastjson.dumps({"name": Name("Jo"), "counts": Counts(a=1)}) == (
         '{"name":"Jo","counts":{"a":1}}'
     )
+
+
+def test_keys_that_are_not_strings_are_written_as_the_standard_library_writes_them():
+    document = {1: "one", "nested": {2.5: [True, None], False: "no"}}
+
+    assert fastjson.dumps(document) == json.dumps(document, separators=(",", ":"))
