@@ -40,9 +40,16 @@ class StoreConnection:
         return self.dbapi.cursor()
 
 
+def _orm_session_in_transaction() -> bool:
+    # Asked without making an ORM session for an app context that has none (a socket event's):
+    # one would be made, and closed at the context's end, for nothing.
+    registry = db.session.registry
+    return registry.has() and registry().in_transaction()
+
+
 def connection() -> StoreConnection:
     """The connection the store's next statement runs on (see the module's docstring)."""
-    if db.session().in_transaction():
+    if _orm_session_in_transaction():
         orm = db.session.connection()
         return StoreConnection(orm.dialect, orm.connection)
     held = g.get(_HELD)
@@ -58,7 +65,7 @@ def commit() -> None:
     held = g.get(_HELD)
     if held is not None:
         held.dbapi.commit()
-    if db.session().in_transaction():
+    if _orm_session_in_transaction():
         db.session.commit()
 
 
@@ -66,7 +73,8 @@ def rollback() -> None:
     held = g.get(_HELD)
     if held is not None:
         held.dbapi.rollback()
-    db.session.rollback()
+    if db.session.registry.has():
+        db.session.rollback()
 
 
 def release(_: BaseException | None = None) -> None:
