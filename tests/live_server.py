@@ -142,7 +142,7 @@ class LiveServer:
                 if requests.get(f"{self.url}/login", timeout=1).status_code == 200:
                     return self
             except requests.RequestException:
-                time.sleep(0.2)
+                time.sleep(0.05)
         raise RuntimeError(f"server did not start: {self.log_text()[-2000:]}")
 
     def kill(self) -> None:

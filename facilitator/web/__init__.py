@@ -32,7 +32,7 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.finalize = printable_output
     # Before any route is added: each route binds its converters when it is registered.
     app.url_map.converters["int"] = DatabaseId
-    # record_notes and record_pdf add their pages to the records blueprint as they load.
+    # record_notes adds its pages to the records blueprint as it loads.
     from facilitator.web import (  # noqa: F401
         account_security,
         admin,
@@ -46,7 +46,6 @@ def register_blueprints(app: Flask) -> None:
         help_screen,
         join,
         record_notes,
-        record_pdf,
         records,
         rehearsal,
         summary,

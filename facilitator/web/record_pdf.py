@@ -12,26 +12,18 @@ import functools
 import unicodedata
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
-from flask_login import current_user
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from werkzeug.wrappers import Response
 
-from facilitator.extensions import db
-from facilitator.i18n import current_language, time_zone_name
-from facilitator.store import live as store
-from facilitator.web.dashboard import exercise_title, own_session
+from facilitator.i18n import time_zone_name
 from facilitator.web.record_book import (
     AnswerEntry,
     ExerciseEntry,
     RecordBook,
     StepEntry,
-    record_book,
 )
-from facilitator.web.records import bp
 
 FONT_DIRECTORY = Path(__file__).resolve().parent.parent / "content" / "fonts"
 FONT = "DejaVuSans"
@@ -324,19 +316,3 @@ def render_record(book: RecordBook, agenda: str, language: str) -> bytes:
             color=MUTED,
         )
     return bytes(pdf.output())
-
-
-@bp.route("/sessions/<session_id>/record.pdf")
-def record_pdf(session_id: str) -> Response:
-    live = own_session(session_id)
-    language = current_language()
-    body = render_record(record_book(live, language), exercise_title(live, language), language)
-    store.audit(current_user.id, "exported", live.id, "pdf")
-    db.session.commit()
-    response = current_app.response_class(body, mimetype="application/pdf")
-    day = live.created_at.strftime("%Y-%m-%d")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="session-{day}-{live.id[:8]}.pdf"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -402,3 +402,24 @@ def delete(session_id: str) -> Response:
     store.delete_session(live, current_user.id, form.reason.data)
     flash(_("The session and its answers were deleted."), "success")
     return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/sessions/<session_id>/record.pdf")
+def record_pdf(session_id: str) -> Response:
+    # Imported at the first PDF, not with the pages: fpdf2 and fontTools took half a second of
+    # every server start (and of every start in the test suite). record_book reads this module.
+    from facilitator.web.record_book import record_book
+    from facilitator.web.record_pdf import render_record
+
+    live = own_session(session_id)
+    language = current_language()
+    body = render_record(record_book(live, language), exercise_title(live, language), language)
+    store.audit(current_user.id, "exported", live.id, "pdf")
+    db.session.commit()
+    response = current_app.response_class(body, mimetype="application/pdf")
+    day = live.created_at.strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="session-{day}-{live.id[:8]}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
