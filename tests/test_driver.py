@@ -4,6 +4,7 @@ the caller's transaction, and only over the version it was applied to."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -176,3 +177,17 @@ def test_a_change_made_by_a_page_is_one_transaction_with_the_pages_own_work(
             ).scalar_one()
     assert [a.action for a in audited] == ["noted"]
     assert moved == version + 1
+
+
+def test_a_value_left_out_is_refused_not_written_as_null(database_url, tmp_path):  # noqa: F811
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        before = stored_state_text(session_id)
+        facts = snapshots.read(session_id).facts
+        with pytest.raises(KeyError, match="state"):
+            store.SAVE.execute(
+                transaction.connection(),
+                {"b_id": session_id, "b_version": facts.version, "new_version": 9, "now": None},
+            )
+        transaction.rollback()
+        assert stored_state_text(session_id) == before

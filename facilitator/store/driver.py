@@ -29,16 +29,20 @@ from facilitator.store.transaction import StoreConnection
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Each parameter of the statement in the driver's order: its name, the value it takes when
-    # the caller gives none (a literal of the statement), and its type's bind processing.
-    parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+    # Each parameter of the statement in the driver's order: its name, whether the caller must
+    # give its value, the value it takes otherwise (a literal of the statement), and its type's
+    # bind processing.
+    parameters: tuple[tuple[str, bool, Any, Callable[[Any], Any] | None], ...]
     positional: bool
     # A query's columns, each with its type's result processing (None: taken as it comes).
     results: tuple[Callable[[Any], Any] | None, ...]
 
     def values_for(self, given: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         processed = []
-        for name, default, process in self.parameters:
+        for name, required, default, process in self.parameters:
+            if required and name not in given:
+                # As SQLAlchemy refuses it: a value left out is not written as NULL.
+                raise KeyError(f"a value is required for the parameter {name!r}")
             value = given.get(name, default)
             processed.append((name, value if process is None else process(value)))
         if self.positional:
@@ -97,7 +101,7 @@ class DriverStatement:
         for name in names or ():
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            parameters.append((name, bind.value, process))
+            parameters.append((name, bind.required, bind.value, process))
         columns = getattr(self.statement, "selected_columns", ())
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None)
