@@ -16,7 +16,8 @@ is committed with whatever else is committed there.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,24 +66,27 @@ class DriverStatement:
 
     def execute(self, connection: StoreConnection, values: dict[str, Any]) -> int:
         """Run the statement with these values; the number of rows it changed."""
-        compiled = self.compiled(connection.dialect)
-        cursor = connection.cursor()
-        try:
-            cursor.execute(compiled.sql, compiled.values_for(values))
+        with self._run(connection, values) as (_, cursor):
             return cursor.rowcount
-        finally:
-            cursor.close()
 
     def first(self, connection: StoreConnection, values: dict[str, Any]) -> tuple[Any, ...] | None:
         """A query's first row, its values as SQLAlchemy would give them; None for no row."""
+        with self._run(connection, values) as (compiled, cursor):
+            fetched = cursor.fetchone()
+        return None if fetched is None else compiled.row(fetched)
+
+    @contextmanager
+    def _run(
+        self, connection: StoreConnection, values: dict[str, Any]
+    ) -> Iterator[tuple[_Compiled, Any]]:
+        """The statement executed on a cursor of its own, closed once the caller is done."""
         compiled = self.compiled(connection.dialect)
         cursor = connection.cursor()
         try:
             cursor.execute(compiled.sql, compiled.values_for(values))
-            fetched = cursor.fetchone()
+            yield compiled, cursor
         finally:
             cursor.close()
-        return None if fetched is None else compiled.row(fetched)
 
     def compiled(self, dialect: Dialect) -> _Compiled:
         key = (dialect.name, dialect.driver)
