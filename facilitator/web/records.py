@@ -377,13 +377,18 @@ def export(session_id: str) -> Response:
     live = own_session(session_id)
     # Text saved before input was checked could not be encoded as it is (see domain/text.py).
     document = printable_data(export_document(live, current_language()))
-    store.audit(current_user.id, "exported", live.id, "json")
-    db.session.commit()
     body = json.dumps(document, ensure_ascii=False, indent=2)
-    response = current_app.response_class(body, mimetype="application/json")
+    return _exported(live, body, "json", "application/json")
+
+
+def _exported(live: LiveSession, body: str | bytes, kind: str, mimetype: str) -> Response:
+    """A session's record as a file to download: the export is audited, and no cache keeps it."""
+    store.audit(current_user.id, "exported", live.id, kind)
+    db.session.commit()
+    response = current_app.response_class(body, mimetype=mimetype)
     day = live.created_at.strftime("%Y-%m-%d")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="session-{day}-{live.id[:8]}.json"'
+        f'attachment; filename="session-{day}-{live.id[:8]}.{kind}"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -414,12 +419,4 @@ def record_pdf(session_id: str) -> Response:
     live = own_session(session_id)
     language = current_language()
     body = render_record(record_book(live, language), exercise_title(live, language), language)
-    store.audit(current_user.id, "exported", live.id, "pdf")
-    db.session.commit()
-    response = current_app.response_class(body, mimetype="application/pdf")
-    day = live.created_at.strftime("%Y-%m-%d")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="session-{day}-{live.id[:8]}.pdf"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _exported(live, body, "pdf", "application/pdf")
