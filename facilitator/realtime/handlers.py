@@ -187,17 +187,17 @@ def dispatch(spec: domain.CommandSpec, args: tuple[Any, ...]) -> dict[str, Any]:
     return ok()
 
 
-def _register(event: str, spec: domain.CommandSpec) -> None:
+def _register(spec: domain.CommandSpec) -> None:
     # The event's declaration is bound here, once, not looked up again at every event.
     def handler(*args: Any) -> dict[str, Any]:
         return dispatch(spec, args)
 
-    handler.__name__ = f"on_{event}"
-    socketio.on_event(event, handler)
+    handler.__name__ = f"on_{spec.event}"
+    socketio.on_event(spec.event, handler)
 
 
-for _event, _spec in protocol.client_events().items():
-    _register(_event, _spec)
+for _spec in protocol.client_events().values():
+    _register(_spec)
 
 
 @socketio.on("*")

@@ -335,10 +335,11 @@ def issue_token(session_id: str, participant_id: str) -> str:
     return token
 
 
+_tokens = ParticipantToken.__table__
 REVOKE_TOKENS = DriverStatement(
-    delete(ParticipantToken.__table__).where(
-        ParticipantToken.__table__.c.session_id == bindparam("session_id"),
-        ParticipantToken.__table__.c.participant_id == bindparam("participant_id"),
+    delete(_tokens).where(
+        _tokens.c.session_id == bindparam("session_id"),
+        _tokens.c.participant_id == bindparam("participant_id"),
     )
 )
 
@@ -364,7 +365,6 @@ def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
     return None if live is None else (live, participant_id)
 
 
-_tokens = ParticipantToken.__table__
 # Built once, run on the driver's cursor (driver.py): every phone's and display's connect
 # runs one.
 TOKEN_HOLDER = DriverStatement(
