@@ -69,7 +69,7 @@ def test_a_change_over_a_version_someone_else_moved_writes_nothing(
                 "now": None,
             },
         )
-        db.session.commit()
+        transaction.commit()
         assert written == 0
         assert stored_state_text(session_id) == before
         assert db.session.get(LiveSession, session_id).version == facts.version
@@ -85,7 +85,8 @@ def test_a_change_rolled_back_with_its_transaction_leaves_no_trace(
         state = snapshots.read(session_id).state
         events = [domain.Event("note_added", "therapist", {"text": MARKER})]
         assert store._save(facts, state, events) is not None
-        db.session.rollback()
+        transaction.rollback()
+        transaction.commit()  # whatever the rollback left behind would be kept now
         live = db.session.get(LiveSession, session_id)
         assert live.version == facts.version
         assert [r.type for r in store.record_of(live)] == ["session_opened"]
