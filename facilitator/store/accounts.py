@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from facilitator import credentials
 from facilitator.extensions import db
+from facilitator.store import transaction
+from facilitator.store.driver import DriverStatement
 from facilitator.store.models import (
     LoginSession,
     LoginSocket,
@@ -66,9 +68,17 @@ class SignInTimes:
 
 _logins = LoginSession.__table__
 _TIMES = (_logins.c.id, _logins.c.therapist_id, _logins.c.created_at, _logins.c.last_seen_at)
-# Core statements built once: every console's connect runs the first, and each server process
-# the others every few seconds for all its consoles.
-SIGN_IN_TIMES = select(*_TIMES).where(_logins.c.token_hash == bindparam("token_hash"))
+# Core statements built once: every console's connect runs the first two, on the driver's
+# cursor like a phone's (driver.py), and each server process the others every few seconds for
+# all its consoles.
+SIGN_IN_TIMES = DriverStatement(
+    select(*_TIMES).where(_logins.c.token_hash == bindparam("token_hash"))
+)
+RECORD_SOCKET = DriverStatement(
+    insert(LoginSocket.__table__).values(
+        sid=bindparam("sid"), login_session_id=bindparam("login_session_id")
+    )
+)
 IDS_PER_STATEMENT = 500
 _CHOSEN = _logins.c.id.in_(bindparam("ids", expanding=True))
 SIGN_INS_BY_ID = select(*_TIMES).where(_CHOSEN)
@@ -78,8 +88,7 @@ TOUCH = update(_logins).where(_CHOSEN).values(last_seen_at=bindparam("at"))
 def sign_in_times(token: object) -> SignInTimes | None:
     if not isinstance(token, str) or len(token) > 100:
         return None
-    found = db.session.connection().execute(SIGN_IN_TIMES, {"token_hash": _hash(token)})
-    row = found.one_or_none()
+    row = SIGN_IN_TIMES.first(transaction.connection(), {"token_hash": _hash(token)})
     return None if row is None else SignInTimes(*row)
 
 
@@ -116,8 +125,12 @@ def login_sessions_of(therapist_id: int) -> list[LoginSession]:
 
 
 def record_socket(login_session_id: int, sid: str) -> None:
-    db.session.merge(LoginSocket(sid=sid, login_session_id=login_session_id))
-    db.session.commit()
+    """A console's socket, written and committed as it connects. Its sid is new: the server
+    makes a random one for every connection."""
+    RECORD_SOCKET.execute(
+        transaction.connection(), {"sid": sid, "login_session_id": login_session_id}
+    )
+    transaction.commit()
 
 
 def delete_login_sessions(ids: list[int]) -> list[str]:
