@@ -62,6 +62,11 @@ class Config:
         self.UNAUTHENTICATED_SOCKET_SECONDS = float(
             os.environ.get("UNAUTHENTICATED_SOCKET_SECONDS", "10")
         )
+        # A phone arriving or leaving changes every screen's list of who is here. The phone
+        # gets its own view at once; the other screens get one view for all the arrivals and
+        # departures of this many seconds (a family sitting down, every phone coming back after
+        # the clinic's Wi-Fi dropped), not one each. 0 sends each at once.
+        self.PRESENCE_GATHER_SECONDS = float(os.environ.get("PRESENCE_GATHER_SECONDS", "0.25"))
         # Each socket's events: a burst of EVENT_BURST at once, then EVENT_RATE_PER_SECOND;
         # beyond that the answer is `slow_down`. A person tapping and typing sends a few a
         # second at most (drafts are saved after a pause in typing).

@@ -37,6 +37,9 @@ def app(tmp_path):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "PUBLIC_URL": "http://clinic.test",
+            # Each test reads the screens right after a phone arrives; the gathering of
+            # arrivals has tests of its own (test_presence_gathering.py).
+            "PRESENCE_GATHER_SECONDS": 0,
         }
     )
 

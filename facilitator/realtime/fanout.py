@@ -25,21 +25,21 @@ VIEWS_EVENT = "facilitator:views"
 NOBODY = "facilitator:nobody"
 
 
-def send_views(server: Any, sends: list[tuple[str, RawJSON]], skip_sid: str | None = None) -> None:
+def send_views(server: Any, sends: list[tuple[str, RawJSON]]) -> None:
     """Each (room, view): the view goes to the sockets of that room, on whichever process."""
     if not sends:
         return
     if isinstance(server.manager, ViewsQueue):
-        server.manager.emit_views(sends, skip_sid)
+        server.manager.emit_views(sends)
         return
     for room, view in sends:
-        server.emit(VIEW_EVENT, view, to=room, skip_sid=skip_sid)
+        server.emit(VIEW_EVENT, view, to=room)
 
 
 class ViewsQueue(RoomsBySocket, socketio.RedisManager):
     """python-socketio's Redis queue, with one message for all the views of one change."""
 
-    def emit_views(self, sends: list[tuple[str, RawJSON]], skip_sid: str | None) -> None:
+    def emit_views(self, sends: list[tuple[str, RawJSON]]) -> None:
         message = {
             "method": "emit",
             "event": VIEWS_EVENT,
@@ -47,7 +47,7 @@ class ViewsQueue(RoomsBySocket, socketio.RedisManager):
             "binary": False,
             "namespace": "/",
             "room": NOBODY,
-            "skip_sid": skip_sid,
+            "skip_sid": None,
             "callback": None,
             "host_id": self.host_id,
         }

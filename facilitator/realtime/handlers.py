@@ -14,7 +14,7 @@ from facilitator.domain.common import DomainError
 from facilitator.domain.views import DISPLAY_VIEWER, THERAPIST_VIEWER, Viewer
 from facilitator.extensions import socketio
 from facilitator.realtime import guard, protocol
-from facilitator.realtime.broadcast import current_view, perform, room_for
+from facilitator.realtime.broadcast import current_view, perform, perform_presence, room_for
 from facilitator.realtime.protocol import error, ok
 from facilitator.store import exercises as exercise_store
 from facilitator.store import live as store
@@ -93,13 +93,11 @@ def on_connect(auth: Any = None) -> None:
     join_room(room_for(identity.session_id, identity.viewer))
     # Read once this socket is in its room: a change made before then is in this view, and
     # one made after is sent to the room. A phone's own arrival is such a read: its write
-    # succeeded only on the newest version of the session.
+    # succeeded only on the newest version of the session, and its view goes to its room.
     if identity.viewer.kind == "participant":
-        now = perform(
-            identity.session_id, identity.actor, domain.Connect(), skip_sid=request.sid
-        ).after
-    else:
-        now = snapshots.read(identity.session_id)
+        perform_presence(identity.session_id, identity.viewer, domain.Connect())
+        return
+    now = snapshots.read(identity.session_id)
     view = current_view(now, identity.viewer) if now else None
     if view is not None:
         socketio.emit("view", view, to=request.sid)
@@ -113,7 +111,7 @@ def on_disconnect(*_: Any) -> None:
     if identity is None or identity.viewer.kind != "participant":
         return
     try:
-        perform(identity.session_id, identity.actor, domain.Disconnect())
+        perform_presence(identity.session_id, identity.viewer, domain.Disconnect())
     except DomainError:
         transaction.rollback()
 
