@@ -47,6 +47,11 @@ class Config:
             "pool_pre_ping": not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"),
             "pool_size": int(os.environ.get("DATABASE_POOL_SIZE", "10")),
             "max_overflow": int(os.environ.get("DATABASE_MAX_OVERFLOW", "20")),
+            # The connection given back last is taken first, so one connection does nearly all
+            # the work and keeps what it read: SQLite's cache of pages is each connection's,
+            # and a write on another connection empties it. Taken in turn, the connections
+            # read the sessions' pages again at every change.
+            "pool_use_lifo": True,
         }
         # Several server processes share one Redis queue, e.g. redis://127.0.0.1:6379/0.
         self.SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None

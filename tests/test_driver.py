@@ -192,3 +192,18 @@ def test_a_value_left_out_is_refused_not_written_as_null(database_url, tmp_path)
             )
         transaction.rollback()
         assert stored_state_text(session_id) == before
+
+
+def test_the_connection_given_back_last_is_taken_first_with_room_for_the_sessions_pages(app):
+    """SQLite keeps a cache of pages per connection, emptied by a write on another one: events
+    that take the pool's connections in turn read the sessions' pages again at every change."""
+    with app.app_context():
+        first = transaction.connection().dbapi.driver_connection
+        with app.app_context():  # an event handled meanwhile takes a second connection
+            second = transaction.connection().dbapi.driver_connection
+        assert second is not first
+    # The second went back to the pool, then the first: the next event takes the first.
+    with app.app_context():
+        again = transaction.connection().dbapi.driver_connection
+        assert again is first
+        assert again.execute("PRAGMA cache_size").fetchone() == (-32000,)
