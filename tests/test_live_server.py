@@ -6,6 +6,7 @@ import re
 
 import pytest
 import requests
+import socketio
 import websocket
 
 from tests.conftest import need
@@ -108,6 +109,37 @@ def test_a_websocket_from_another_site_is_refused(live_server):
     own.close()
     phone = Client("Sam").connect(live_server.url, {"token": token})
     phone.close()
+
+
+def refusal_of(url: str, auth: dict) -> dict:
+    """What the server says when it refuses this connect (`connect_error`'s data)."""
+    said: list[dict] = []
+    sio = socketio.Client(reconnection=False)
+    sio.on("connect_error", said.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+    sio.disconnect()
+    assert said, "the connect was refused without a reason"
+    return said[0]
+
+
+def test_a_phone_is_told_why_it_cannot_connect(live_server):
+    _, therapist, phones, display = open_room(live_server)
+    sam = phones["Sam"]
+    try:
+        assert refusal_of(live_server.url, {"token": "made-up"}) == {
+            "message": "This phone is not part of an open session.",
+            "data": {"code": "unknown_token"},
+        }
+        therapist.do("end")
+        sam.wait_for(lambda v: v["session"]["phase"] == "ended")
+        assert refusal_of(live_server.url, {"token": sam.token}) == {
+            "message": "This session has ended.",
+            "data": {"code": "session_ended"},
+        }
+    finally:
+        close_all(therapist, display, *phones.values())
+    assert "Traceback" not in live_server.log_text()
 
 
 def test_killing_the_server_mid_session_loses_nothing(live_server):

@@ -43,6 +43,9 @@ class Identity:
 _identities: dict[str, Identity] = {}
 
 
+SESSION_ENDED = ("session_ended", "This session has ended.")
+
+
 def _refuse(code: str, message: str) -> ConnectionRefusedError:
     return ConnectionRefusedError(message, {"code": code})
 
@@ -53,12 +56,8 @@ def authenticate(auth: Any) -> Identity:
     if not isinstance(auth, dict):
         raise _refuse("unauthenticated", "Please join the session first.")
     if isinstance(auth.get("token"), str):
-        holder = store.token_holder(auth["token"])
-        if holder is None:
-            raise _refuse("unknown_token", "This phone is not part of an open session.")
-        session_id, participant_id = holder
-        identity = Identity(session_id, Viewer("participant", participant_id))
-    elif isinstance(auth.get("display"), str):
+        return _phone(auth["token"])
+    if isinstance(auth.get("display"), str):
         session_id = store.display_session_id(auth["display"])
         if session_id is None:
             raise _refuse("unknown_token", "This display link is not valid.")
@@ -77,11 +76,22 @@ def authenticate(auth: Any) -> Identity:
         found is None or found.facts.therapist_id != identity.therapist_id
     ):
         raise _refuse("not_allowed", "This is not one of your sessions.")
-    if found is None:  # its tokens went with it; kept apart only by a race with the deletion
+    if found is None:  # deleted, its display link with it, in a race with this connect
         raise _refuse("unknown_token", "This link is not part of an open session.")
     if not found.facts.is_open:
-        raise _refuse("session_ended", "This session has ended.")
+        raise _refuse(*SESSION_ENDED)
     return identity
+
+
+def _phone(token: str) -> Identity:
+    """A phone, by its rejoin token: one query says whose it is and whether the session is
+    open. Its arrival, written next, reads the session itself."""
+    holder = store.token_holder(token)
+    if holder is None:  # a deleted session's tokens go with it
+        raise _refuse("unknown_token", "This phone is not part of an open session.")
+    if not holder.session_open:
+        raise _refuse(*SESSION_ENDED)
+    return Identity(holder.session_id, Viewer("participant", holder.participant_id))
 
 
 @socketio.on("connect")

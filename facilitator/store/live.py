@@ -360,30 +360,37 @@ def participant_for_token(token: str) -> tuple[LiveSession, str] | None:
     holder = token_holder(token)
     if holder is None:
         return None
-    session_id, participant_id = holder
-    live = db.session.get(LiveSession, session_id)
-    return None if live is None else (live, participant_id)
+    live = db.session.get(LiveSession, holder.session_id)
+    return None if live is None else (live, holder.participant_id)
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    session_id: str
+    participant_id: str
+    session_open: bool
 
 
 # Built once, run on the driver's cursor (driver.py): every phone's and display's connect
-# runs one.
+# runs one. A phone's says in the same query whether its session is still open, which is all
+# its connect needs to know of the session before writing its arrival.
 TOKEN_HOLDER = DriverStatement(
-    select(_tokens.c.session_id, _tokens.c.participant_id).where(
-        _tokens.c.token_hash == bindparam("token_hash")
-    )
+    select(_tokens.c.session_id, _tokens.c.participant_id, _sessions.c.ended_at.is_(None))
+    .join(_sessions, _sessions.c.id == _tokens.c.session_id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 DISPLAY_SESSION = DriverStatement(
     select(_sessions.c.id).where(_sessions.c.display_token == bindparam("token"))
 )
 
 
-def token_holder(token: str) -> tuple[str, str] | None:
-    """The session id and participant a rejoin token belongs to, without loading the session
-    (a phone's connect reads the session's facts and state through its snapshot)."""
+def token_holder(token: str) -> TokenHolder | None:
+    """Whose a rejoin token is, and whether their session is open, without loading the
+    session."""
     if not token or len(token) > 200:
         return None
     row = TOKEN_HOLDER.first(transaction.connection(), {"token_hash": token_hash(token)})
-    return None if row is None else (row[0], row[1])
+    return None if row is None else TokenHolder(row[0], row[1], bool(row[2]))
 
 
 def display_session_id(token: str) -> str | None:
