@@ -11,6 +11,7 @@ from facilitator.domain import session as domain
 from facilitator.domain.exercises import builtin_exercises
 from facilitator.domain.vocabulary import default_vocabulary
 from facilitator.extensions import db
+from facilitator.store import live as store
 from facilitator.store.models import Family, FamilyMember, LiveSession
 from tests.factories import Room
 
@@ -124,7 +125,7 @@ def store_course(therapist_id: int, family_name: str = "Ortiz family") -> Family
                 exercise_id="check-in",
                 join_code=None,
                 display_token=secrets.token_urlsafe(24),
-                state=domain.state_to_dict(held.room.state),
+                **store.stored_state(held.room.state),
                 created_at=moment,
                 ended_at=moment,
             )

@@ -11,21 +11,51 @@ from sqlalchemy.orm import Session
 
 from facilitator.domain import session as domain
 from facilitator.extensions import db
+from facilitator.store import crypto, snapshots, transaction
 from facilitator.store import live as store
-from facilitator.store import snapshots, transaction
 from facilitator.store.models import AuditEntry, LiveSession, SessionEvent
-from tests.factories import two_step_exercise
+from tests.factories import requests_exercise, two_step_exercise
 from tests.realtime_helpers import Person, admit, ask_to_join, connect, connect_therapist
 from tests.test_scaling import app_with_session, database_url, postgres_url  # noqa: F401
 
 MARKER = "the-words-nobody-else-may-read"
 
 
-def stored_state_text(session_id: str) -> str:
-    """The state column as the database holds it, past SQLAlchemy's decryption."""
+def stored_text(session_id: str, column: str) -> str:
+    """A column of the session's row as the database holds it, past SQLAlchemy's decryption."""
     return db.session.execute(
-        text("SELECT state FROM live_sessions WHERE id = :id"), {"id": session_id}
+        text(f"SELECT {column} FROM live_sessions WHERE id = :id"), {"id": session_id}
     ).scalar_one()
+
+
+def stored_state_text(session_id: str) -> str:
+    return stored_text(session_id, "state")
+
+
+def test_the_agendas_exercises_are_written_only_when_the_agenda_gains_one(
+    database_url,  # noqa: F811
+    tmp_path,
+):
+    """A tap rewrites the state but not the exercises: most of what a session holds."""
+    app, session_id = app_with_session(database_url, tmp_path)
+    with app.app_context():
+        exercises_before = stored_text(session_id, "exercises")
+        store.apply(session_id, domain.THERAPIST, domain.Pause())
+        store.apply(session_id, domain.THERAPIST, domain.Resume())
+        db.session.remove()
+        # Fernet tokens differ at every encryption: the same token was not written again.
+        assert stored_text(session_id, "exercises") == exercises_before
+        plain_state = crypto.keyring().decrypt(stored_state_text(session_id))
+        assert "test-exercise" not in plain_state and '"agenda"' in plain_state
+
+        added = requests_exercise()
+        store.apply(session_id, domain.THERAPIST, domain.AddExercise(added))
+        db.session.remove()
+        assert stored_text(session_id, "exercises") != exercises_before
+        assert added.title["en"] not in stored_text(session_id, "exercises")  # encrypted
+        snapshots.drop(session_id)  # as another process would: read from the row alone
+        state = snapshots.read(session_id).state
+        assert [p.exercise for p in state.agenda] == [two_step_exercise(), added]
 
 
 def test_a_change_reads_back_as_written_and_is_encrypted(database_url, tmp_path):  # noqa: F811
@@ -59,7 +89,7 @@ def test_a_change_over_a_version_someone_else_moved_writes_nothing(
     with app.app_context():
         facts = snapshots.read(session_id).facts
         before = stored_state_text(session_id)
-        written = store.SAVE.execute(
+        written = store.SAVES[False, False].execute(
             transaction.connection(),
             {
                 "b_id": session_id,
@@ -81,10 +111,10 @@ def test_a_change_rolled_back_with_its_transaction_leaves_no_trace(
 ):
     app, session_id = app_with_session(database_url, tmp_path)
     with app.app_context():
-        facts = snapshots.read(session_id).facts
-        state = snapshots.read(session_id).state
+        before = snapshots.read(session_id)
+        facts = before.facts
         events = [domain.Event("note_added", "therapist", {"text": MARKER})]
-        assert store._save(facts, state, events) is not None
+        assert store._save(before, before.state, events) is not None
         transaction.rollback()
         transaction.commit()  # whatever the rollback left behind would be kept now
         live = db.session.get(LiveSession, session_id)
@@ -117,7 +147,7 @@ def test_a_query_reads_what_sqlalchemy_reads(database_url, tmp_path):  # noqa: F
             assert ours == (None if theirs is None else tuple(theirs))
             if ours is not None:
                 assert [type(value) for value in ours] == [type(value) for value in theirs]
-                assert MARKER in str(ours[-1])  # the state, decrypted
+                assert MARKER in str(ours[-2])  # the state, decrypted
 
 
 def test_a_phones_connect_and_a_tap_are_written_without_the_orm_session(
@@ -186,7 +216,7 @@ def test_a_value_left_out_is_refused_not_written_as_null(database_url, tmp_path)
         before = stored_state_text(session_id)
         facts = snapshots.read(session_id).facts
         with pytest.raises(KeyError, match="state"):
-            store.SAVE.execute(
+            store.SAVES[False, False].execute(
                 transaction.connection(),
                 {"b_id": session_id, "b_version": facts.version, "new_version": 9, "now": None},
             )

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from facilitator.config import PROJECT_ROOT
 from facilitator.domain.exercises import exercise_to_dict
 from facilitator.extensions import db
+from facilitator.store import crypto
 from facilitator.store import live as store
 from facilitator.store.models import LiveSession
 from facilitator.web.records import export_document, timeline
@@ -119,6 +120,14 @@ def check_nothing_lost(database_url: str, tmp_path) -> None:
         fill_old_database()
         upgrade(directory=MIGRATIONS, revision="head")
         db.session.expire_all()
+
+        # The agenda's exercise is kept apart from the state, and both are encrypted.
+        stored_state, stored_exercises = db.session.execute(
+            text("SELECT state, exercises FROM live_sessions")
+        ).one()
+        ring = crypto.keyring()
+        assert "exercise" not in json.loads(ring.decrypt(stored_state))["agenda"][0]
+        assert json.loads(ring.decrypt(stored_exercises))["1"]["id"] == "test-exercise"
 
         live = db.session.get(LiveSession, "s1")
         state = store.load_state(live)

@@ -370,18 +370,23 @@ def play(room: Room, story: list) -> None:
     marks = Marks()
     for actor_name, spec in story:
         command = build(room, marks, spec)
-        before = domain.state_to_dict(room.state)
+        before, before_state = domain.state_to_dict(room.state), room.state
         try:
             room.do(actor_for(room, actor_name), command)
         except DomainError as refused:
             assert refused.code and refused.message
             # A refused command changes nothing at all.
             assert domain.state_to_dict(room.state) == before, refused
+        # The store writes the exercises only when this says they changed.
+        if domain.same_exercises(before_state, room.state):
+            assert domain.exercises_to_dict(room.state) == domain.exercises_to_dict(before_state)
         domain.check_invariants(room.state, room.vocabulary)
         check_privacy(room, marks)
     # The state is written with the domain's own `plain`, which must say what asdict says.
     assert plain(room.state) == dataclasses.asdict(room.state)
     assert domain.state_from_dict(domain.state_to_dict(room.state)) == room.state
+    apart = domain.state_to_dict(room.state, with_exercises=False)
+    assert domain.state_from_dict(apart, domain.exercises_to_dict(room.state)) == room.state
     current = room.state.round
     event(f"turns reached: {min(len(current.turns), 2) if current else 0}")
     if current and any(t.follow_up and t.follow_up.revealed for t in current.turns):

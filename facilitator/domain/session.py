@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +25,8 @@ from facilitator.domain.exercises import (
     RatingField,
     Step,
     TextField,
+    exercise_from_dict,
+    exercise_to_dict,
 )
 from facilitator.domain.vocabulary import Vocabulary
 
@@ -1542,14 +1544,12 @@ def _round_to_dict(r: Round) -> dict[str, Any]:
     }
 
 
-def state_to_dict(state: SessionState) -> dict[str, Any]:
-    from facilitator.domain.exercises import exercise_to_dict
-
+def state_to_dict(state: SessionState, *, with_exercises: bool = True) -> dict[str, Any]:
+    """The state as JSON-ready data. Without exercises, each part names only its id and
+    status: the store keeps the exercises apart (`exercises_to_dict`), as they change far
+    more rarely than the rest."""
     return {
-        "agenda": [
-            {"id": p.id, "status": p.status, "exercise": exercise_to_dict(p.exercise)}
-            for p in state.agenda
-        ],
+        "agenda": [_part_to_dict(p, with_exercises) for p in state.agenda],
         "phase": state.phase,
         "paused": state.paused,
         "rehearsal": state.rehearsal,
@@ -1563,11 +1563,29 @@ def state_to_dict(state: SessionState) -> dict[str, Any]:
     }
 
 
+def _part_to_dict(part: Part, with_exercise: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": part.id, "status": part.status}
+    if with_exercise:
+        data["exercise"] = exercise_to_dict(part.exercise)
+    return data
+
+
+def exercises_to_dict(state: SessionState) -> dict[str, dict[str, Any]]:
+    """The agenda's exercises by part id (as text: JSON keys are text)."""
+    return {str(p.id): exercise_to_dict(p.exercise) for p in state.agenda}
+
+
+def same_exercises(before: SessionState, after: SessionState) -> bool:
+    """Whether the agenda still holds the same exercises under the same part ids.
+
+    Commands copy parts but never an exercise (exercises are immutable), so for an unchanged
+    agenda each comparison is of an object with itself, which Python answers at once."""
+    return {p.id: p.exercise for p in before.agenda} == {p.id: p.exercise for p in after.agenda}
+
+
 @functools.lru_cache(maxsize=256)
 def _exercise_from_json(text: str) -> Exercise:
     """Exercises are validated once per distinct content, not on every load of a session."""
-    from facilitator.domain.exercises import exercise_from_dict
-
     return exercise_from_dict(json.loads(text))
 
 
@@ -1592,11 +1610,18 @@ def _round_from_dict(r: dict[str, Any]) -> Round:
     )
 
 
-def state_from_dict(data: dict[str, Any]) -> SessionState:
+def state_from_dict(
+    data: dict[str, Any], exercises: Mapping[str, dict[str, Any]] | None = None
+) -> SessionState:
+    """A state from `state_to_dict`'s data; `exercises`, by part id, for parts saved without."""
+
+    def exercise_of(part: dict[str, Any]) -> Exercise:
+        saved = part["exercise"] if "exercise" in part else exercises[str(part["id"])]  # type: ignore[index]
+        return exercise_snapshot(saved)
+
     return SessionState(
         agenda=[
-            Part(id=p["id"], status=p["status"], exercise=exercise_snapshot(p["exercise"]))
-            for p in data["agenda"]
+            Part(id=p["id"], status=p["status"], exercise=exercise_of(p)) for p in data["agenda"]
         ],
         phase=data["phase"],
         paused=data["paused"],

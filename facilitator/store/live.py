@@ -125,7 +125,7 @@ def open_session(
             join_code=new_join_code(),
             display_token=secrets.token_urlsafe(24),
             rehearsal=rehearsal,
-            state=domain.state_to_dict(state),
+            **stored_state(state),
         )
         db.session.add(live)
         try:
@@ -142,6 +142,14 @@ def open_session(
     raise RuntimeError("could not find a free join code")
 
 
+def stored_state(state: domain.SessionState) -> dict[str, Any]:
+    """A new row's two columns for a state: the state without its exercises, and those."""
+    return {
+        "state": domain.state_to_dict(state, with_exercises=False),
+        "exercises": domain.exercises_to_dict(state),
+    }
+
+
 def find_open_session(code: str) -> LiveSession | None:
     normalised = normalise_join_code(code)
     if len(normalised) != JOIN_CODE_LENGTH:
@@ -154,7 +162,7 @@ def get_session(session_id: str) -> LiveSession | None:
 
 
 def load_state(live: LiveSession) -> domain.SessionState:
-    return domain.state_from_dict(live.state)
+    return domain.state_from_dict(live.state, live.exercises)
 
 
 def now_iso() -> str:
@@ -188,7 +196,7 @@ def apply(session_id: str, actor: domain.Actor, command: Any) -> Outcome:
                 raise
             before = None  # refused by a copy that may be behind: ask the row, then decide
             continue
-        after = _save(facts, state, events)
+        after = _save(before, state, events)
         if after is None:  # another writer came first: read its version and apply again
             transaction.rollback()
             snapshots.drop(session_id)
@@ -224,7 +232,7 @@ def facts_changed(*, family_id: int | None = None, therapist_id: int | None = No
     )
 
 
-def _save_statement(*, ends: bool) -> Any:
+def _save_statement(*, ends: bool, exercises: bool) -> Any:
     # The write succeeds only if the row is still at the version the command was applied to.
     values = {
         "state": bindparam("state"),
@@ -233,6 +241,8 @@ def _save_statement(*, ends: bool) -> Any:
     }
     if ends:
         values |= {"ended_at": bindparam("now"), "join_code": None}
+    if exercises:
+        values |= {"exercises": bindparam("exercises")}
     return (
         update(_sessions)
         .where(_sessions.c.id == bindparam("b_id"), _sessions.c.version == bindparam("b_version"))
@@ -242,8 +252,12 @@ def _save_statement(*, ends: bool) -> Any:
 
 _events = SessionEvent.__table__
 # Built once, and run on the driver's cursor (driver.py): a change runs them for every command.
-SAVE = DriverStatement(_save_statement(ends=False))
-SAVE_AND_END = DriverStatement(_save_statement(ends=True))
+# By (the session ends, the agenda's exercises changed): most changes write the state alone.
+SAVES = {
+    (ends, exercises): DriverStatement(_save_statement(ends=ends, exercises=exercises))
+    for ends in (False, True)
+    for exercises in (False, True)
+}
 RECORD = DriverStatement(
     insert(_events).values(
         {name: bindparam(name) for name in ("session_id", "at", "actor", "type", "data")}
@@ -252,26 +266,27 @@ RECORD = DriverStatement(
 
 
 def _save(
-    facts: SessionFacts, state: domain.SessionState, events: list[domain.Event]
+    before: Snapshot, state: domain.SessionState, events: list[domain.Event]
 ) -> Snapshot | None:
     """Write the new state if the row is still at the version read; None if it is not."""
+    facts = before.facts
     ends = state.phase == "ended" and facts.is_open
+    new_exercises = not domain.same_exercises(before.state, state)
+    values = {
+        "b_id": facts.id,
+        "b_version": facts.version,
+        "state": domain.state_to_dict(state, with_exercises=False),
+        "new_version": facts.version + 1,
+        "now": utcnow(),
+    }
+    if new_exercises:
+        values["exercises"] = domain.exercises_to_dict(state)
     connection = transaction.connection()
-    now = utcnow()
-    written = (SAVE_AND_END if ends else SAVE).execute(
-        connection,
-        {
-            "b_id": facts.id,
-            "b_version": facts.version,
-            "state": domain.state_to_dict(state),
-            "new_version": facts.version + 1,
-            "now": now,
-        },
-    )
+    written = SAVES[ends, new_exercises].execute(connection, values)
     if written != 1:
         return None
     if not facts.rehearsal:
-        _record(connection, facts.id, events, now)
+        _record(connection, facts.id, events, values["now"])
     new_facts = replace(
         facts,
         version=facts.version + 1,
@@ -489,5 +504,5 @@ def reset_presence() -> None:
         if any(p.connections for p in [*state.participants.values(), *state.waiting.values()]):
             for person in [*state.participants.values(), *state.waiting.values()]:
                 person.connections = 0
-            live.state = domain.state_to_dict(state)
+            live.state = domain.state_to_dict(state, with_exercises=False)
     db.session.commit()

@@ -113,6 +113,10 @@ class LiveSession(db.Model):
     rehearsal: Mapped[bool] = mapped_column(default=False)
     # Answers, drafts, notes and reflections all live in the state: encrypted at rest.
     state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    # The agenda's exercises by part id, apart from the state: they change only when the
+    # agenda gains one, so a change's write leaves them be. Encrypted too: a therapist's own
+    # exercise may say what a family is going through.
+    exercises: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -88,7 +88,7 @@ def _facts_query(*extra: Any) -> Any:
 
 # Built once, and run on the driver's cursor (driver.py): every connect reads them.
 FACTS = DriverStatement(_facts_query())
-FACTS_AND_STATE = DriverStatement(_facts_query(_sessions.c.state))
+FACTS_AND_STATE = DriverStatement(_facts_query(_sessions.c.state, _sessions.c.exercises))
 
 
 def _facts(row: Any) -> SessionFacts:
@@ -188,7 +188,7 @@ def load(session_id: str) -> Snapshot | None:
     if row is None:
         cache().drop(session_id)
         return None
-    snapshot = Snapshot(_facts(row), domain.state_from_dict(row[-1]))
+    snapshot = Snapshot(_facts(row), domain.state_from_dict(row[-2], row[-1]))
     cache().put(snapshot)
     return snapshot
 
