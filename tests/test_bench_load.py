@@ -27,17 +27,38 @@ def bench(out, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
-def test_three_families_through_the_load_benchmark(tmp_path):
+def test_three_families_through_the_load_benchmark_twice(tmp_path):
     out = tmp_path / "load.json"
-    (run,) = bench(out, "--families", "3", "--rate", "6", "--duration", "2").values()
-    for target in ("ours", "floor"):
-        figures = run[target]
-        assert figures["sockets"] == 15 and figures["connect_failures"] == 0, figures
-        assert figures["families_whole"] == 3
-        assert figures["protocol_problems"] == 0, figures["protocol_problem_examples"]
-        assert figures["changes_completed"] == figures["changes_sent"] > 0
-    assert run["ours"]["tracebacks_in_log"] == 0
-    assert run["ours_over_floor"]["cpu_per_change"] is not None
+    args = ("--families", "3", "--rate", "6", "--duration", "2", "--pairs", "2")
+    (run,) = bench(out, *args).values()
+    assert len(run["pairs"]) == 2 and run["ours"] == run["pairs"][0]["ours"]
+    for pair in run["pairs"]:
+        for target in ("ours", "floor"):
+            figures = pair[target]
+            assert figures["sockets"] == 15 and figures["connect_failures"] == 0, figures
+            assert figures["families_whole"] == 3
+            assert figures["protocol_problems"] == 0, figures["protocol_problem_examples"]
+            assert figures["changes_completed"] == figures["changes_sent"] > 0
+        assert pair["ours"]["tracebacks_in_log"] == 0
+    each = [pair["ours_over_floor"]["cpu_per_change"] for pair in run["pairs"]]
+    assert run["ours_over_floor"]["cpu_per_change"] == pytest.approx(sum(each) / 2)
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("bench_load", SCRIPT)
+    bench_load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_load)
+    return bench_load
+
+
+def test_the_ratios_of_several_pairs_are_their_medians():
+    bench_load = load_script()
+    each = [
+        {"cpu_per_change": 1.8, "fan_out_p99": None},
+        {"cpu_per_change": 1.5, "fan_out_p99": 0.4},
+        {"cpu_per_change": 1.6, "fan_out_p99": 0.6},
+    ]
+    assert bench_load.median_ratios(each) == {"cpu_per_change": 1.6, "fan_out_p99": 0.5}
 
 
 def test_a_rate_sweep_runs_one_phase_per_rate_on_the_same_sockets(tmp_path):
@@ -59,9 +80,7 @@ def test_a_rate_sweep_runs_one_phase_per_rate_on_the_same_sockets(tmp_path):
 
 
 def test_a_sweeps_capacity_is_the_most_completed_within_the_bar():
-    spec = importlib.util.spec_from_file_location("bench_load", SCRIPT)
-    bench_load = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_load)
+    bench_load = load_script()
 
     def phase(rate: float, done: float, p99: float | None, lost: int = 0) -> dict:
         fan_out = {"p50_ms": p99, "p95_ms": p99, "p99_ms": p99}
