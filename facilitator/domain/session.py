@@ -233,7 +233,12 @@ class SessionState:
         return exercise.steps[current.step_index] if current and exercise else None
 
     def part_by_id(self, part_id: int) -> Part | None:
-        return next((p for p in self.agenda if p.id == part_id), None)
+        # A plain loop, not next() over a generator: each view of each change asks this about
+        # six times, and the generator's set-up cost more than the search of a short agenda.
+        for part in self.agenda:
+            if part.id == part_id:
+                return part
+        return None
 
     def step_of(self, current: Round) -> Step:
         return self.part_by_id(current.part_id).exercise.steps[current.step_index]  # type: ignore[union-attr]
