@@ -19,6 +19,7 @@ a fan-out p99 within 100 ms and none lost.
     .venv/bin/python scripts/bench_load.py --database postgres --processes 2   # behind nginx
     .venv/bin/python scripts/bench_load.py --families 250 --rates 50,100,200,400
     .venv/bin/python scripts/bench_load.py --families 250 --rate 100 --pairs 3
+    .venv/bin/python scripts/bench_load.py --families 250 --rate 100 --agenda three
 
 Prints the figures and writes benchmarks/results/load.json.
 """
@@ -55,6 +56,8 @@ GIVE_UP_LOST_SHARE = 0.05
 # Between a sweep's phases: the server works off its backlog and the screens settle, so one
 # phase's queue is neither measured in the next one's CPU nor delays its first changes.
 DRAIN_SECONDS = 2.0
+# With --agenda three: the library's exercises after the one the families run.
+LIBRARY_AFTER = ("adolescents-voice", "check-out")
 
 
 # ---- measuring a server process from outside ------------------------------------------------
@@ -377,20 +380,31 @@ def fresh_postgres(stack: ExitStack) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
-def open_sessions(server: Any, count: int) -> list[dict[str, str]]:
+def agenda(name: str) -> list[Any]:
+    """The exercises each session runs. The families run the first, the two-step exercise
+    (the generator's answers are written for its fields); with "three", two of the library's
+    exercises follow it, as in a real session, and the state holds all three."""
+    from facilitator.domain.exercises import builtin_exercises
+    from tests.factories import two_step_exercise
+
+    later = [builtin_exercises()[n] for n in LIBRARY_AFTER] if name == "three" else []
+    return [two_step_exercise(), *later]
+
+
+def open_sessions(server: Any, count: int, agenda_name: str) -> list[dict[str, str]]:
     """K sessions for the therapist, opened in the database in one go."""
     from facilitator import create_app
     from facilitator.extensions import db
     from facilitator.store import live as store
     from facilitator.store.models import Therapist
-    from tests.factories import two_step_exercise
 
     app = create_app(server.app_config())
     keys = []
+    exercises = agenda(agenda_name)
     with app.app_context():
         therapist = db.session.query(Therapist).filter_by(email="rivera@clinic.test").one()
         for _ in range(count):
-            live = store.open_session(therapist, two_step_exercise())
+            live = store.open_session(therapist, exercises)
             keys.append(
                 {
                     "id": live.id,
@@ -403,12 +417,12 @@ def open_sessions(server: Any, count: int) -> list[dict[str, str]]:
     return keys
 
 
-def our_plan(url: str, server: Any, families: int) -> list[dict[str, Any]]:
+def our_plan(url: str, server: Any, families: int, agenda_name: str) -> list[dict[str, Any]]:
     """Each phone joins through the real join form; the therapist signs in once."""
     from tests.live_server import signed_in_at
     from tests.socket_clients import join_by_phone, therapist_cookie
 
-    sessions = open_sessions(server, families)
+    sessions = open_sessions(server, families, agenda_name)
     cookie = therapist_cookie(signed_in_at(url))
 
     def family(index: int, keys: dict[str, str]) -> dict[str, Any]:
@@ -480,7 +494,7 @@ def bench_ours(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         plan = {
             "url": url,
             "server_pids": [s.process.pid for s in servers],
-            "families": our_plan(url, servers[0], args.families),
+            "families": our_plan(url, servers[0], args.families, args.agenda),
             "check_reveal": True,
             "ramp": args.ramp,
             "rates": args.rates or [args.rate],
@@ -591,7 +605,8 @@ def rate_list(text: str) -> list[float]:
 
 def run_label(args: argparse.Namespace) -> str:
     pace = f"sweep{args.rates[0]:g}-{args.rates[-1]:g}" if args.rates else f"{args.rate:g}cps"
-    return f"{args.database}-{args.processes}p-{args.mode}-{args.families}f-{pace}"
+    agenda = "-agenda3" if args.agenda == "three" else ""
+    return f"{args.database}-{args.processes}p-{args.mode}-{args.families}f-{pace}{agenda}"
 
 
 def sweep_cell(phase: dict[str, Any] | None) -> str:
@@ -647,6 +662,12 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--processes", type=int, default=1, help="2 or more: behind nginx")
     parser.add_argument("--mode", choices=("eventlet", "gevent"), default="eventlet")
+    parser.add_argument(
+        "--agenda",
+        choices=("one", "three"),
+        default="one",
+        help="three: two library exercises after the one the families run",
+    )
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument(
         "--pairs", type=int, default=1, help="ours then the floor, this many times (median)"

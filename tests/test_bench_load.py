@@ -62,10 +62,11 @@ def test_the_ratios_of_several_pairs_are_their_medians():
 
 
 def test_a_rate_sweep_runs_one_phase_per_rate_on_the_same_sockets(tmp_path):
+    """With an agenda of three exercises, as a real session holds."""
     out = tmp_path / "load.json"
-    runs = bench(out, "--families", "2", "--rates", "10,5", "--duration", "2")
+    runs = bench(out, "--families", "2", "--rates", "10,5", "--duration", "2", "--agenda", "three")
     ((label, run),) = runs.items()
-    assert label.endswith("-2f-sweep5-10") and run["config"]["rates"] == [5, 10]
+    assert label.endswith("-2f-sweep5-10-agenda3") and run["config"]["rates"] == [5, 10]
     for target in ("ours", "floor"):
         figures = run[target]
         assert figures["families_whole"] == 2 and figures["protocol_problems"] == 0, figures
