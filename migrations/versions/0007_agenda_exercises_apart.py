@@ -46,11 +46,27 @@ def _write(ring: crypto.Keyring, data: dict) -> str:
     return ring.encrypt(json.dumps(data, ensure_ascii=False))
 
 
+def _batches(connection):
+    """Every session's row, a batch at a time in id order: a clinic's sessions (tens of KB of
+    state each) need not all be in memory at once."""
+    columns = (SESSIONS.c.id, SESSIONS.c.state, SESSIONS.c.exercises)
+    last = None
+    while True:
+        query = sa.select(*columns).order_by(SESSIONS.c.id).limit(crypto.ROTATION_BATCH)
+        if last is not None:
+            query = query.where(SESSIONS.c.id > last)
+        rows = connection.execute(query).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
 def _rewrite_each(change) -> None:
     """Rewrite every session's state and exercises with `change(state, exercises)`."""
     connection, ring = op.get_bind(), _keyring()
-    rows = connection.execute(sa.select(SESSIONS.c.id, SESSIONS.c.state, SESSIONS.c.exercises))
-    for session_id, stored_state, stored_exercises in rows.all():
+    rows = (row for batch in _batches(connection) for row in batch)
+    for session_id, stored_state, stored_exercises in rows:
         state = _read(ring, stored_state)
         exercises = _read(ring, stored_exercises) if stored_exercises else {}
         state, exercises = change(state, exercises)
